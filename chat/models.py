@@ -1,0 +1,80 @@
+import unicodedata
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Room(models.Model):
+    """A place where members talk. `name` is what people type; `slug` is its ASCII identity.
+
+    The slug names the room in URLs and in the channel layer, whose group names must be ASCII
+    and shorter than 100 characters (Channels' rule), so it is capped at SLUG_MAX_LENGTH.
+    """
+
+    NAME_MAX_LENGTH = 80
+    SLUG_MAX_LENGTH = 50
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    # What makes two names the same room, computed on save: compared in Python, not with the
+    # database's LOWER()/ILIKE, which fold only ASCII on SQLite ("AÑO" != "año").
+    name_key = models.CharField(max_length=4 * NAME_MAX_LENGTH, unique=True, editable=False)
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = [models.F("last_message_at").desc(nulls_last=True), "-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def normalize_name(name: str) -> str:
+        """A name as stored: NFC-normalised, trimmed, inner white space collapsed to one space."""
+        return " ".join(unicodedata.normalize("NFC", name).split())
+
+    @classmethod
+    def key_for(cls, name: str) -> str:
+        """The `name_key` of `name`: normalised and case-folded ("  Café AÑO" -> "café año")."""
+        return cls.normalize_name(name).casefold()
+
+    def save(self, *args, **kwargs):
+        self.name = self.normalize_name(self.name)
+        self.name_key = self.key_for(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("chat:room_detail", kwargs={"slug": self.slug})
+
+    @property
+    def group_name(self) -> str:
+        """The channel-layer group every open socket on this room joins."""
+        return f"room.{self.slug}"
+
+
+class Message(models.Model):
+    """One message posted in a room. `created_at` is stored in UTC; ids give the stored order."""
+
+    BODY_MAX_LENGTH = 4000
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
+    )
+    body = models.TextField(validators=[MaxLengthValidator(BODY_MAX_LENGTH)])
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["room", "id"], name="chat_message_room_id")]
+
+    def __str__(self) -> str:
+        return f"{self.author} in {self.room}: {self.body[:40]}"
+
+    @property
+    def day(self):
+        """The calendar day (a `date`) this message was posted on, in the current time zone."""
+        return timezone.localdate(self.created_at)

@@ -1,0 +1,26 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from .forms import MessageForm, RoomForm
+from .models import Room
+from .services import message_history, room_get_or_create
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_list(request):
+    """The room index, most recently active first; POST a name to go to (or create) that room."""
+    form = RoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        room, _created = room_get_or_create(name=form.cleaned_data["name"])
+        return redirect(room)
+    return render(request, "chat/room_list.html", {"form": form, "rooms": Room.objects.all()})
+
+
+@login_required
+def room_detail(request, slug):
+    """A room's page: the latest messages grouped by day, and the live composer."""
+    room = get_object_or_404(Room, slug=slug)
+    context = {"room": room, "history": message_history(room=room), "form": MessageForm()}
+    return render(request, "chat/room_detail.html", context)

@@ -1,0 +1,52 @@
+"""Fixtures shared by the unit, consumer and browser tests."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from site_config.asgi import application
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user: `make_user("ana")`."""
+
+    def make(username: str, password: str = "correct horse battery"):
+        return get_user_model().objects.create_user(username=username, password=password)
+
+    return make
+
+
+def session_cookie(user) -> bytes:
+    """A `Cookie` header value carrying a fresh logged-in session for `user`."""
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+async def open_socket(room_slug: str, user=None, origin: bytes = b"http://localhost"):
+    """Open `/ws/chat/<room_slug>/` through the real ASGI stack (origin check, session auth).
+
+    Returns `(communicator, connected)`; the caller must `await communicator.disconnect()`.
+    """
+    headers = [(b"origin", origin)]
+    if user is not None:
+        headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
+    communicator = WebsocketCommunicator(application, f"/ws/chat/{room_slug}/", headers=headers)
+    connected, _subprotocol = await communicator.connect()
+    return communicator, connected
+
+
+@pytest.fixture(autouse=True)
+def fresh_in_memory_layer():
+    """Empty the in-memory channel layer after each test: no group or queue (bound to that
+    test's event loop) survives into the next one."""
+    yield
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.flush)()
