@@ -1,7 +1,6 @@
 """Fixtures shared by the unit, consumer and browser tests."""
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -42,11 +41,23 @@ async def open_socket(room_slug: str, user=None, origin: bytes = b"http://localh
     return communicator, connected
 
 
-@pytest.fixture(autouse=True)
-def fresh_in_memory_layer():
-    """Empty the in-memory channel layer after each test: no group or queue (bound to that
-    test's event loop) survives into the next one."""
+@pytest.fixture
+async def fresh_in_memory_layer():
+    """Empty the in-memory channel layer after a consumer test: no group or queue (bound to
+    that test's event loop) survives into the next one."""
     yield
     layer = get_channel_layer()
     if isinstance(layer, InMemoryChannelLayer):
-        async_to_sync(layer.flush)()
+        await layer.flush()
+
+
+async def join(room_slug: str, user):
+    """Open a member's socket on a room and read its first frame, the "Connected" status.
+
+    Returns the communicator; the caller must `await communicator.disconnect()`.
+    """
+    communicator, connected = await open_socket(room_slug, user)
+    assert connected
+    status = await communicator.receive_from()
+    assert 'id="room-status"' in status and "Connected" in status
+    return communicator

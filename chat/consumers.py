@@ -10,6 +10,7 @@ from .models import Room
 from .services import message_create
 
 COMPOSER_PARTIAL = "chat/room_detail.html#message-form"
+STATUS_PARTIAL = "chat/room_detail.html#room-status"
 
 # Close codes (4000-4999 are the application's). htmx's ws extension never retries 4xxx,
 # so a refused socket does not reconnect forever.
@@ -27,7 +28,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
       a new day), rendered once by `services.message_broadcast`;
     - to the sender only: a fresh composer on success, or the composer with its error and the
       typed text kept, when the form rejects the message.
-    Refusals: an anonymous socket is closed with 4001, an unknown room with 4004, after accept()
+    On joining the room's group it sends the "Connected" status, replacing the page's
+    "Connecting…" by id. Refusals: an anonymous socket is closed with 4001, an unknown room with 4004, after accept()
     so that the browser receives the code. A frame that is not a JSON object with a string
     `message` is ignored and the socket stays open.
     """
@@ -46,6 +48,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return
         await self.channel_layer.group_add(self.room.group_name, self.channel_name)
+        # Only now can the reader miss nothing that is posted: say so on the page.
+        await self.send(text_data=render_to_string(STATUS_PARTIAL, {"connected": True}))
 
     async def disconnect(self, code):
         if self.room is not None:

@@ -6,9 +6,9 @@ from channels.db import database_sync_to_async
 from chat.consumers import CLOSE_NOT_AUTHENTICATED, CLOSE_ROOM_NOT_FOUND
 from chat.models import Message
 from chat.services import room_get_or_create
-from conftest import open_socket
+from conftest import join, open_socket
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
 
 
 @database_sync_to_async
@@ -67,8 +67,8 @@ async def test_message_posted_is_seen_by_other_member_in_same_room_escaped(make_
     ana = await database_sync_to_async(make_user)("ana")
     bea = await database_sync_to_async(make_user)("bea")
     room = await create_room("Lobby")
-    ana_socket, _ = await open_socket(room.slug, ana)
-    bea_socket, _ = await open_socket(room.slug, bea)
+    ana_socket = await join(room.slug, ana)
+    bea_socket = await join(room.slug, bea)
 
     await ana_socket.send_to(text_data=frame(message="<script>alert(1)</script> hi"))
 
@@ -88,7 +88,7 @@ async def test_sender_receives_the_message_and_a_fresh_composer(make_user):
     """The sender sees their own message and an empty composer that replaces theirs by id."""
     ana = await database_sync_to_async(make_user)("ana")
     room = await create_room("Lobby")
-    ana_socket, _ = await open_socket(room.slug, ana)
+    ana_socket = await join(room.slug, ana)
 
     await ana_socket.send_to(text_data=frame(message="  hola  "))
 
@@ -107,8 +107,8 @@ async def test_member_of_another_room_receives_nothing(make_user):
     cy = await database_sync_to_async(make_user)("cy")
     lobby = await create_room("Lobby")
     other = await create_room("Other")
-    ana_socket, _ = await open_socket(lobby.slug, ana)
-    cy_socket, _ = await open_socket(other.slug, cy)
+    ana_socket = await join(lobby.slug, ana)
+    cy_socket = await join(other.slug, cy)
 
     await ana_socket.send_to(text_data=frame(message="only for the lobby"))
 
@@ -123,7 +123,7 @@ async def test_spoofed_author_fields_are_ignored(make_user):
     ana = await database_sync_to_async(make_user)("ana")
     await database_sync_to_async(make_user)("admin")
     room = await create_room("Lobby")
-    ana_socket, _ = await open_socket(room.slug, ana)
+    ana_socket = await join(room.slug, ana)
 
     await ana_socket.send_to(text_data=frame(message="who am I", username="admin", user="admin", author="admin"))
 
@@ -139,8 +139,8 @@ async def test_rejected_message_answers_sender_only_and_saves_nothing(make_user,
     ana = await database_sync_to_async(make_user)("ana")
     bea = await database_sync_to_async(make_user)("bea")
     room = await create_room("Lobby")
-    ana_socket, _ = await open_socket(room.slug, ana)
-    bea_socket, _ = await open_socket(room.slug, bea)
+    ana_socket = await join(room.slug, ana)
+    bea_socket = await join(room.slug, bea)
 
     await ana_socket.send_to(text_data=frame(message=text))
 
@@ -159,7 +159,7 @@ async def test_over_long_message_keeps_the_typed_text_in_the_composer(make_user)
     """Nothing typed is lost: the rejected composer still holds the text, to shorten it."""
     ana = await database_sync_to_async(make_user)("ana")
     room = await create_room("Lobby")
-    ana_socket, _ = await open_socket(room.slug, ana)
+    ana_socket = await join(room.slug, ana)
 
     await ana_socket.send_to(text_data=frame(message="y" * 4001))
 
@@ -177,7 +177,7 @@ async def test_malformed_frame_is_ignored_and_socket_stays_open(make_user, text_
     """A frame that is not a JSON object with a string `message` changes nothing."""
     ana = await database_sync_to_async(make_user)("ana")
     room = await create_room("Lobby")
-    ana_socket, _ = await open_socket(room.slug, ana)
+    ana_socket = await join(room.slug, ana)
 
     await ana_socket.send_to(text_data=text_data)
     assert await ana_socket.receive_nothing(timeout=0.2)
@@ -193,7 +193,7 @@ async def test_binary_frame_is_ignored(make_user):
     """Binary frames are not ours: ignored, socket open."""
     ana = await database_sync_to_async(make_user)("ana")
     room = await create_room("Lobby")
-    ana_socket, _ = await open_socket(room.slug, ana)
+    ana_socket = await join(room.slug, ana)
 
     await ana_socket.send_to(bytes_data=b"\x00\xff")
     assert await ana_socket.receive_nothing(timeout=0.2)
@@ -204,7 +204,7 @@ async def test_first_message_of_the_day_pushes_its_day_separator(make_user):
     """Only the day's first message carries a "Today" separator."""
     ana = await database_sync_to_async(make_user)("ana")
     room = await create_room("Lobby")
-    ana_socket, _ = await open_socket(room.slug, ana)
+    ana_socket = await join(room.slug, ana)
 
     await ana_socket.send_to(text_data=frame(message="first"))
     first_push, _composer = await receive_push_and_composer(ana_socket)

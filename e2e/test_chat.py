@@ -1,0 +1,109 @@
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from chat.models import Message, Room
+from e2e.base import BrowserTestCase
+
+
+@pytest.mark.e2e
+class ChatInTheBrowserTests(BrowserTestCase):
+    def test_two_members_chat_live_and_an_outsider_in_another_room_sees_nothing(self):
+        """Ana and Bea talk in one room, each styled as own/others'; Cy, elsewhere, sees none."""
+        ana, bea, cy = self.sign_up("ana"), self.sign_up("bea"), self.sign_up("cy")
+        self.enter_room(ana, "Café año 2026")
+        self.enter_room(bea, "Café año 2026")
+        self.enter_room(cy, "Elsewhere")
+        assert ana.url.endswith("/chat/cafe-ano-2026/")
+        assert bea.url == ana.url
+
+        self.send(ana, "Hola, Bea!")
+        ana_log, bea_log = ana.get_by_role("log"), bea.get_by_role("log")
+        expect(bea_log).to_contain_text("Hola, Bea!")
+        expect(ana_log).to_contain_text("Hola, Bea!")
+        expect(ana.get_by_label("Message", exact=True)).to_have_value("")
+
+        self.send(bea, "¡Hola, Ana! 👋")
+        expect(ana_log).to_contain_text("¡Hola, Ana! 👋")
+
+        ana_says = ana_log.locator(".message", has_text="Hola, Bea!")
+        bea_sees_ana = bea_log.locator(".message", has_text="Hola, Bea!")
+        expect(ana_says).to_have_css("align-self", "flex-end")
+        expect(bea_sees_ana).to_have_css("align-self", "flex-start")
+        own_colour = ana_says.evaluate("el => getComputedStyle(el).backgroundColor")
+        their_colour = bea_sees_ana.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert own_colour != their_colour
+        expect(bea_log.locator(".message", has_text="¡Hola, Ana!")).to_have_css("align-self", "flex-end")
+
+        expect(cy.get_by_role("log").locator(".message")).to_have_count(0)
+        ids = ana_log.locator(".message").evaluate_all("els => els.map(e => e.id)")
+        expected = [f"message-{pk}" for pk in Message.objects.order_by("id").values_list("pk", flat=True)]
+        assert ids == expected and len(ids) == 2
+
+    def test_reload_shows_history_grouped_by_day(self):
+        """After a reload the log holds the history, under "Yesterday" and "Today"."""
+        ana = self.sign_up("ana")
+        self.enter_room(ana, "Lobby")
+        room = Room.objects.get(slug="lobby")
+        bea = get_user_model().objects.create_user("bea", password="x-secret-x")
+        Message.objects.create(
+            room=room, author=bea, body="from yesterday",
+            created_at=timezone.now() - datetime.timedelta(days=1),
+        )
+        self.send(ana, "from today")
+        expect(ana.get_by_role("log")).to_contain_text("from today")
+
+        ana.reload()
+
+        log = ana.get_by_role("log")
+        expect(log.get_by_role("heading")).to_have_text(["Yesterday", "Today"])
+        expect(log.locator(".message")).to_have_count(2)
+        expect(log.locator(".message").first).to_contain_text("from yesterday")
+        expect(log.locator(".message").last).to_contain_text("from today")
+
+    def test_markup_in_a_message_is_shown_as_text(self):
+        """An <img onerror> payload arrives as text for both members, and runs nothing."""
+        ana, bea = self.sign_up("ana"), self.sign_up("bea")
+        self.enter_room(ana, "Lobby")
+        self.enter_room(bea, "Lobby")
+        payload = "<img src=x onerror=alert(1)>"
+
+        self.send(ana, payload)
+
+        for page in (ana, bea):
+            log = page.get_by_role("log")
+            expect(log.locator(".message-body")).to_have_text([payload])
+            expect(log.locator("img")).to_have_count(0)
+        bea.reload()
+        expect(bea.get_by_role("log").locator(".message-body")).to_have_text([payload])
+        expect(bea.get_by_role("log").locator("img")).to_have_count(0)
+        assert self.dialogs == []
+
+    def test_rejected_message_shows_an_error_beside_the_composer(self):
+        """A blank message is answered with an error, and nothing is posted."""
+        ana = self.sign_up("ana")
+        self.enter_room(ana, "Lobby")
+
+        self.send(ana, "   ")
+
+        expect(ana.get_by_role("alert")).to_have_text("Type a message before sending.")
+        assert not Message.objects.exists()
+        self.send(ana, "now for real")
+        expect(ana.get_by_role("log")).to_contain_text("now for real")
+        expect(ana.get_by_role("alert")).to_have_count(0)
+
+    def test_chat_requires_login(self):
+        """An anonymous visitor is sent to log in, and comes back to the room after."""
+        get_user_model().objects.create_user("ana", password="x-secret-x")
+        Room.objects.create(name="Lobby", slug="lobby")
+        page = self.new_user_page()
+        page.goto("/chat/lobby/")
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        page.get_by_label("Username").fill("ana")
+        page.get_by_label("Password").fill("x-secret-x")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Lobby")).to_be_visible()
+        expect(page.get_by_role("status")).to_have_text("Connected")
