@@ -8,7 +8,7 @@ PORT ?= 8000
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 BOOTSTRAP_VERSION := 5.3.9
 
-.PHONY: run test unit e2e chromium vendor clean
+.PHONY: run serve test unit e2e chromium vendor clean
 
 # Re-install only when requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -17,17 +17,46 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-run: $(VENV)/.installed
+# When DATABASE_URL names MySQL/MariaDB, its driver too (compiled against libmariadb-dev).
+ifneq ($(filter mysql%,$(DATABASE_URL)),)
+DB_DRIVER := $(VENV)/.mysql
+endif
+$(VENV)/.mysql: requirements-mysql.txt $(VENV)/.installed
+	@test -f /usr/include/mariadb/mysql.h || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libmariadb-dev pkg-config; }
+	$(PY) -m pip install --quiet -r requirements-mysql.txt
+	touch $@
+
+run: $(VENV)/.installed $(DB_DRIVER)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
-test: $(VENV)/.installed chromium
+# The production server on the real stack: gunicorn + uvicorn workers, PostgreSQL, Redis,
+# DEBUG off, static files collected. Defaults to the local servers; any variable overrides.
+SERVE_DATABASE_URL := postgres://postgres@127.0.0.1:5432/tertulia
+serve: export DJANGO_DEBUG ?= false
+serve: export DJANGO_HTTPS ?= false
+serve: export DATABASE_URL ?= $(SERVE_DATABASE_URL)
+serve: export REDIS_URL ?= redis://127.0.0.1:6379/0
+serve: export DJANGO_SECRET_KEY ?= $(shell cat .secret_key 2>/dev/null)
+serve: $(VENV)/.installed $(DB_DRIVER) .secret_key
+	@if [ "$$DATABASE_URL" = "$(SERVE_DATABASE_URL)" ]; then \
+	  psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='tertulia'" | grep -q 1 \
+	  || createdb -h 127.0.0.1 -U postgres tertulia; fi
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py
+
+# A local secret key for `make serve`, made once and kept out of git.
+.secret_key:
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+test: $(VENV)/.installed $(DB_DRIVER) chromium
 	$(PY) -m pytest
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(DB_DRIVER)
 	$(PY) -m pytest -m "not e2e"
 
-e2e: $(VENV)/.installed chromium
+e2e: $(VENV)/.installed $(DB_DRIVER) chromium
 	$(PY) -m pytest -m e2e
 
 # Playwright cannot download its own browser here: the browser tests use Debian's.

@@ -1,4 +1,5 @@
 import json
+import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -8,6 +9,8 @@ from django.template.loader import render_to_string
 from .forms import MessageForm
 from .models import Room
 from .services import message_create
+
+logger = logging.getLogger(__name__)
 
 COMPOSER_PARTIAL = "chat/room_detail.html#message-form"
 STATUS_PARTIAL = "chat/room_detail.html#room-status"
@@ -39,21 +42,27 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         await self.accept()
         user = self.scope.get("user")
+        slug = self.scope["url_route"]["kwargs"]["slug"]
         if user is None or not user.is_authenticated:
+            logger.info("socket refused: not logged in, room=%s", slug)
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
-        slug = self.scope["url_route"]["kwargs"]["slug"]
         self.room = await Room.objects.filter(slug=slug).afirst()
         if self.room is None:
+            logger.info("socket refused: no such room, room=%s user=%s", slug, user.pk)
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return
         await self.channel_layer.group_add(self.room.group_name, self.channel_name)
+        logger.info("socket connected: room=%s user=%s", slug, user.pk)
         # Only now can the reader miss nothing that is posted: say so on the page.
         await self.send(text_data=render_to_string(STATUS_PARTIAL, {"connected": True}))
 
     async def disconnect(self, code):
         if self.room is not None:
             await self.channel_layer.group_discard(self.room.group_name, self.channel_name)
+            logger.info(
+                "socket disconnected: room=%s user=%s code=%s", self.room.slug, self.scope["user"].pk, code
+            )
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.room is None or text_data is None:

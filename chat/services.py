@@ -97,6 +97,10 @@ def message_broadcast(*, message: Message) -> None:
     )
     new_day = previous is None or timezone.localdate(previous) != message.day
     html = render_to_string(MESSAGE_PUSH_PARTIAL, {"message": message, "new_day": new_day})
-    async_to_sync(get_channel_layer().group_send)(
-        message.room.group_name, {"type": "chat.message", "html": html}
-    )
+    async_to_sync(_group_send)(message.room.group_name, {"type": "chat.message", "html": html})
+
+
+async def _group_send(group: str, event: dict) -> None:
+    # The layer is looked up inside the event loop: the Redis pub/sub layer keeps one
+    # connection per loop and cannot be touched from synchronous code.
+    await get_channel_layer().group_send(group, event)

@@ -40,6 +40,20 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-tertulia-development-only-key"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+# Behind a TLS-terminating proxy (the production default): the proxy says the request was
+# HTTPS; cookies are secure, plain HTTP is redirected, and HSTS is sent. Each can be switched.
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", HTTPS)
+# /healthz is polled by load balancers over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 INSTALLED_APPS = [
     # daphne first: its runserver serves the ASGI app (HTTP and WebSocket).
@@ -91,24 +105,77 @@ TEMPLATES = [
 
 ASGI_APPLICATION = "site_config.asgi.application"
 
+# Under ASGI every request runs its queries on a thread of its own choosing, so persistent
+# connections (CONN_MAX_AGE > 0) are not reused reliably and pile up: Django's docs advise 0
+# in async mode, with the database's pool instead (DJANGO_DB_POOL, PostgreSQL) or a pooler.
+# Writes are explicit transactions in chat/services.py, so ATOMIC_REQUESTS stays off.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not memory: the browser tests' live server runs in another process.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
-
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
+_engine = DATABASES["default"]["ENGINE"]
+if _engine == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers work while a message is written; IMMEDIATE takes the write lock at
+        # BEGIN, so two workers writing at once wait for each other instead of failing.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
     }
+    # A file, not memory: the browser tests' live servers run in other processes.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+elif _engine == "django.db.backends.postgresql":
+    if env_bool("DJANGO_DB_POOL", False):
+        DATABASES["default"]["OPTIONS"] = {"pool": True}
+elif _engine == "django.db.backends.mysql":
+    # utf8mb4: MySQL's "utf8" holds only three bytes a character, and emoji take four.
+    DATABASES["default"]["OPTIONS"] = {
+        "charset": "utf8mb4",
+        "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
+    }
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+
+# The channel layer. REDIS_URL (redis:// or TLS rediss://) selects channels-redis; with
+# REDIS_SENTINELS ("host:port,host:port") and REDIS_SENTINEL_MASTER it finds Redis through
+# Sentinel instead. RedisPubSubChannelLayer is the default, on measurements (bench/layers.py
+# and the README's "Channel layer" section): one PUBLISH per message and no silent drops, where
+# RedisChannelLayer drops over its per-channel capacity. REDIS_CHANNEL_LAYER=core switches.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_SENTINELS = env_list("REDIS_SENTINELS", "")
+if REDIS_URL or REDIS_SENTINELS:
+    if REDIS_SENTINELS:
+        _redis_host = {
+            "sentinels": [tuple(h.rsplit(":", 1)) for h in REDIS_SENTINELS],
+            "master_name": os.environ.get("REDIS_SENTINEL_MASTER", "mymaster"),
+        }
+    else:
+        _redis_host = REDIS_URL
+    _layer = os.environ.get("REDIS_CHANNEL_LAYER", "pubsub")
+    if _layer == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [_redis_host]},
+            }
+        }
+    elif _layer == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [_redis_host],
+                    "capacity": int(os.environ.get("REDIS_LAYER_CAPACITY", "1000")),
+                    "expiry": 60,
+                    # Sockets live longer than channels-redis' 24-hour default: a member still
+                    # connected after it would silently stop receiving.
+                    "group_expiry": int(os.environ.get("REDIS_LAYER_GROUP_EXPIRY", 7 * 86_400)),
+                },
+            }
+        }
+    else:
+        raise ImproperlyConfigured("REDIS_CHANNEL_LAYER must be 'pubsub' or 'core'.")
 else:
     # One process only: the in-memory layer does not reach other processes, by design.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -132,6 +199,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Production serves collected files, compressed and with hashed names (cached forever);
+# development serves them straight from the apps' and project's static folders.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+if not DEBUG:
+    # In development runserver serves static files itself.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -140,3 +220,17 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # How many of the latest messages the room page opens on.
 CHAT_HISTORY_LIMIT = int(os.environ.get("CHAT_HISTORY_LIMIT", "50"))
+
+# Logs to standard error, for the process manager to collect: requests (the server's access
+# log), WebSocket connects and disconnects (chat.consumers) and refused origins (site_config).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "chat": {"level": os.environ.get("TERTULIA_LOG_LEVEL", "INFO")},
+        "site_config": {"level": os.environ.get("TERTULIA_LOG_LEVEL", "INFO")},
+    },
+}

@@ -53,12 +53,13 @@ async def test_socket_for_unknown_room_is_closed_with_4004(make_user):
     await communicator.disconnect()
 
 
-async def test_socket_from_foreign_origin_is_refused(make_user):
-    """The Origin header must name an allowed host."""
+async def test_socket_from_foreign_origin_is_refused_and_logged(make_user, caplog):
+    """The Origin header must name an allowed host; a refusal leaves a warning in the log."""
     ana = await database_sync_to_async(make_user)("ana")
     room = await create_room("Lobby")
     communicator, connected = await open_socket(room.slug, ana, origin=b"http://evil.example")
     assert not connected
+    assert "WebSocket refused: origin 'http://evil.example' is not an allowed host" in caplog.text
     await communicator.disconnect()
 
 

@@ -1,7 +1,7 @@
 import datetime
 
 import pytest
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ def test_room_from_unicode_name_gets_ascii_slug_and_valid_group_name():
     assert created
     assert room.name == "Café año 2026"
     assert room.slug == "cafe-ano-2026"
-    assert get_channel_layer().require_valid_group_name(room.group_name)
+    assert BaseChannelLayer().require_valid_group_name(room.group_name)
 
 
 def test_same_name_in_other_case_or_spacing_is_the_same_room():
@@ -93,3 +93,13 @@ def test_message_day_is_in_site_time_zone(make_user, settings):
     message = Message.objects.create(room=room, author=ana, body="late", created_at=at)
     assert message.day == datetime.date(2026, 3, 1)
     assert timezone.get_current_timezone_name() == "America/New_York"
+
+
+def test_emoji_and_accents_survive_the_database_round_trip(make_user):
+    """Four-byte characters are stored whole (utf8mb4 on MySQL/MariaDB)."""
+    ana = make_user("ana")
+    room, _ = room_get_or_create(name="Fiesta 🎉 año")
+    message_create(room=room, author=ana, body="¡Olé! 🎉👩‍💻 ñandú")
+    room = Room.objects.get(pk=room.pk)
+    assert room.name == "Fiesta 🎉 año"
+    assert Message.objects.get().body == "¡Olé! 🎉👩‍💻 ñandú"

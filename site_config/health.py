@@ -1,0 +1,60 @@
+"""`/healthz`: is this process able to serve chat? For load balancers and orchestrators."""
+
+import asyncio
+import uuid
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import JsonResponse
+
+TIMEOUT_SECONDS = 1.0
+
+# One reply channel per process and layer, reused by every check: a new channel each time
+# would leave a subscription behind on the pub/sub layer.
+_reply_channels: dict[int, str] = {}
+
+
+def _database_ping() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        connection.close()  # This runs on a pool thread: leave no connection on it.
+
+
+async def _channel_layer_round_trip() -> None:
+    layer = get_channel_layer()
+    channel = _reply_channels.get(id(layer))
+    if channel is None:
+        channel = _reply_channels[id(layer)] = await layer.new_channel("healthz.")
+    token = uuid.uuid4().hex
+    await layer.send(channel, {"type": "healthz.ping", "token": token})
+    while (await layer.receive(channel)).get("token") != token:
+        pass  # A reply to an earlier check that timed out: skip it.
+
+
+async def _check(awaitable) -> str:
+    try:
+        await asyncio.wait_for(awaitable, TIMEOUT_SECONDS)
+    except asyncio.TimeoutError:
+        return f"failed: no answer within {TIMEOUT_SECONDS:g} s"
+    except Exception as error:  # noqa: BLE001 - any failure is the answer here
+        return f"failed: {type(error).__name__}: {error}"
+    return "ok"
+
+
+async def healthz(request):
+    """200 if the database answers `SELECT 1` and a message sent on the channel layer comes
+    back, each within TIMEOUT_SECONDS; otherwise 503. The JSON body names each part's state:
+    `{"database": "ok", "channel_layer": "failed: ..."}`. Costs one query and one round trip.
+    """
+    database, channel_layer = await asyncio.gather(
+        _check(sync_to_async(_database_ping, thread_sensitive=False)()),
+        _check(_channel_layer_round_trip()),
+    )
+    healthy = database == channel_layer == "ok"
+    return JsonResponse(
+        {"status": "ok" if healthy else "failing", "database": database, "channel_layer": channel_layer},
+        status=200 if healthy else 503,
+    )
