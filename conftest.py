@@ -1,5 +1,7 @@
 """Fixtures shared by the unit, consumer and browser tests."""
 
+import json
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -51,8 +53,9 @@ async def fresh_in_memory_layer():
         await layer.flush()
 
 
-async def join(room_slug: str, user):
-    """Open a member's socket on a room and read its first frame, the "Connected" status.
+async def join(room_slug: str, user, after: int | None = 0):
+    """Open a member's socket on a room as its page does: read the "Connected" status, then
+    send the page's sync frame saying it has messages up to seq `after` (None: send none).
 
     Returns the communicator; the caller must `await communicator.disconnect()`.
     """
@@ -60,4 +63,22 @@ async def join(room_slug: str, user):
     assert connected
     status = await communicator.receive_from()
     assert 'id="room-status"' in status and "Connected" in status
+    if after is not None:
+        await communicator.send_to(text_data=json.dumps({"after": str(after), "HEADERS": {"HX-Trigger": "sync"}}))
     return communicator
+
+
+def add_message(room, author, body: str, created_at=None):
+    """Store a message as the service would (next seq, room activity moved) but at any time:
+    for history a test sets up. Sends nothing."""
+    from django.utils import timezone
+
+    from chat.models import Message, Room
+
+    room.refresh_from_db(fields=["last_seq"])
+    message = Message.objects.create(
+        room=room, author=author, body=body, seq=room.last_seq + 1, created_at=created_at or timezone.now()
+    )
+    Room.objects.filter(pk=room.pk).update(last_seq=message.seq, last_message_at=message.created_at)
+    room.last_seq = message.seq
+    return message

@@ -1,43 +1,65 @@
 import json
 import logging
+from importlib import import_module
 
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.template.loader import render_to_string
 
 from .forms import MessageForm
 from .models import Room
-from .services import message_create
+from .ratelimits import message_rate_allowed
+from .services import message_create, messages_missed, user_group_name
 
 logger = logging.getLogger(__name__)
 
 COMPOSER_PARTIAL = "chat/room_detail.html#message-form"
 STATUS_PARTIAL = "chat/room_detail.html#room-status"
+APPEND_PARTIAL = "chat/room_detail.html#messages-append"
+LOG_REPLACE_PARTIAL = "chat/room_detail.html#log-replace"
 
 # Close codes (4000-4999 are the application's). htmx's ws extension never retries 4xxx,
-# so a refused socket does not reconnect forever.
-CLOSE_NOT_AUTHENTICATED = 4001
+# so a refused or ended socket does not reconnect forever.
+CLOSE_NOT_AUTHENTICATED = 4001  # no session, or the session ended (log-out, deactivation...)
 CLOSE_ROOM_NOT_FOUND = 4004
+
+TOO_LARGE = "That message is too large to send."
+TOO_FAST = "You are sending messages too fast: wait a moment, then send again."
+NOT_SAVED = "Your message could not be saved. Try again in a moment."
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
     """One member's live socket on one room, at `/ws/chat/<slug>/`.
 
-    In: text frames from the htmx ws extension, a JSON object whose `message` is the composer's
-    text (other keys, such as `HEADERS` or a forged `username`, are ignored: the author is always
-    `scope["user"]`). Out: HTML fragments that htmx swaps out of band by id:
-    - to the whole room, after the message is saved: the message (and a day separator if it opens
-      a new day), rendered once by `services.message_broadcast`;
+    In: text frames from the htmx ws extension, JSON objects (their `HEADERS` are ignored):
+    - `{"message": str, "key": uuid}` from the composer. The author is always `scope["user"]`;
+      any other field (a forged `username`) is ignored.
+    - `{"after": int}` from the page's sync form, on every (re)connect and every 25 s: the seq of
+      the newest message the page shows. It answers with whatever the page is missing.
+    Out: HTML fragments that htmx swaps out of band by id:
+    - to the room's group, after a message is saved: the message, rendered once for everyone
+      (`services.message_broadcast`). Each socket forwards these in seq order, exactly once:
+      a duplicate (seq already sent) is dropped, a gap (an event the layer lost or reordered)
+      makes this socket send what is missing from the database instead.
     - to the sender only: a fresh composer on success, or the composer with its error and the
-      typed text kept, when the form rejects the message.
-    On joining the room's group it sends the "Connected" status, replacing the page's
-    "Connecting…" by id. Refusals: an anonymous socket is closed with 4001, an unknown room with 4004, after accept()
-    so that the browser receives the code. A frame that is not a JSON object with a string
-    `message` is ignored and the socket stays open.
+      typed text kept when the message is rejected (invalid, frame over CHAT_FRAME_MAX_BYTES,
+      over the rate limit, or not saved because the database failed).
+    Closes: 4001 when not logged in or when the session ends (log-out, deactivation, password
+    change: the per-user group tells each socket to check), 4004 for an unknown room, always
+    after accept() so that the browser sees the code and does not retry. Anything else a
+    client sends (binary, not JSON, not an object, wrong types) is ignored; the socket stays.
     """
 
     room: Room | None = None
+    # The seq of the newest message this socket has sent its reader; None until the reader's
+    # first sync says where it stands. Live events before that are dropped: the sync's catch-up,
+    # read from the database after they were committed, includes them.
+    cursor: int | None = None
 
     async def connect(self):
         await self.accept()
@@ -53,38 +75,98 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return
         await self.channel_layer.group_add(self.room.group_name, self.channel_name)
+        await self.channel_layer.group_add(user_group_name(user.pk), self.channel_name)
         logger.info("socket connected: room=%s user=%s", slug, user.pk)
-        # Only now can the reader miss nothing that is posted: say so on the page.
         await self.send(text_data=render_to_string(STATUS_PARTIAL, {"connected": True}))
 
     async def disconnect(self, code):
         if self.room is not None:
+            user_id = self.scope["user"].pk
             await self.channel_layer.group_discard(self.room.group_name, self.channel_name)
-            logger.info(
-                "socket disconnected: room=%s user=%s code=%s", self.room.slug, self.scope["user"].pk, code
-            )
+            await self.channel_layer.group_discard(user_group_name(user_id), self.channel_name)
+            logger.info("socket disconnected: room=%s user=%s code=%s", self.room.slug, user_id, code)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.room is None or text_data is None:
+            return
+        if len(text_data.encode()) > settings.CHAT_FRAME_MAX_BYTES:
+            form = MessageForm()
+            form.add_error(None, TOO_LARGE)
+            await self.send(text_data=render_to_string(COMPOSER_PARTIAL, {"form": form}))
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
             return
-        if not isinstance(frame, dict) or not isinstance(frame.get("message"), str):
+        if not isinstance(frame, dict):
             return
-        form = MessageForm({"message": frame["message"]})
+        if "after" in frame:
+            await self.sync(frame["after"])
+        elif isinstance(frame.get("message"), str):
+            await self.post(frame)
+
+    async def sync(self, after) -> None:
+        """The reader has messages up to seq `after`: send what it is missing."""
+        if self.cursor is None:
+            if isinstance(after, bool) or not isinstance(after, (int, str)):
+                return
+            try:
+                after = int(after)
+            except ValueError:
+                return
+            if after < 0:
+                return
+            self.cursor = after
+        await self.catch_up()
+
+    async def catch_up(self) -> None:
+        """Send, from the database, the room's messages after this socket's cursor."""
+        missed, replace = await database_sync_to_async(messages_missed)(room=self.room, after=self.cursor)
+        if not missed:
+            return
+        self.cursor = missed[-1].seq
+        partial = LOG_REPLACE_PARTIAL if replace else APPEND_PARTIAL
+        context = {"history": missed, "messages": missed, "cursor": self.cursor, "room": self.room}
+        await self.send(text_data=render_to_string(partial, context))
+
+    async def post(self, frame: dict) -> None:
+        """Validate, rate-limit and save a message; answer the sender with its composer."""
+        form = MessageForm({"message": frame["message"], "key": frame.get("key")})
+        user = self.scope["user"]
+        if form.is_valid() and not await message_rate_allowed(user.pk):
+            form.add_error(None, TOO_FAST)
         if form.is_valid():
             try:
                 await database_sync_to_async(message_create)(
-                    room=self.room, author=self.scope["user"], body=form.cleaned_data["message"]
+                    room=self.room, author=user, body=form.cleaned_data["message"],
+                    client_key=form.cleaned_data["key"],
                 )
             except ValidationError as error:
                 form.add_error("message", error.messages)
+            except DatabaseError:
+                logger.exception("message not saved: room=%s user=%s", self.room.slug, user.pk)
+                form.add_error(None, NOT_SAVED)
             else:
                 form = MessageForm()
         await self.send(text_data=render_to_string(COMPOSER_PARTIAL, {"form": form}))
 
     async def chat_message(self, event):
-        """A message saved in this room: forward its fragment, rendered once for everyone."""
-        await self.send(text_data=event["html"])
+        """A message saved in this room: forward its fragment if it is the next one in order."""
+        seq = event["seq"]
+        if self.cursor is None or seq <= self.cursor:
+            return
+        if seq == self.cursor + 1:
+            self.cursor = seq
+            await self.send(text_data=event["html"])
+        else:
+            await self.catch_up()
+
+    async def session_check(self, event):
+        """The user's account or sessions changed: close this socket if its session ended."""
+        session_key = self.scope["session"].session_key
+        store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        user = await get_user({"session": store})
+        if user.pk != self.scope["user"].pk:
+            logger.info("socket ended: session over, room=%s user=%s", self.room.slug, self.scope["user"].pk)
+            await self.send(text_data=render_to_string(STATUS_PARTIAL, {"ended": True}))
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)

@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 
 from .models import Message, Room
@@ -10,11 +12,21 @@ class RoomForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    """The composer. Its field is `message`, as the htmx ws extension sends it in each frame."""
+    """The composer. Its fields are `message`, as the htmx ws extension sends it in each frame,
+    and `key`, the composer's idempotency key: a fresh UUID each time the composer is rendered
+    unbound, so the same form sent twice is one message."""
 
     message = forms.CharField(
         label="Message",
         max_length=Message.BODY_MAX_LENGTH,
         strip=True,
         error_messages={"required": "Type a message before sending."},
+    )
+    key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        initial=uuid.uuid4,
+        error_messages={
+            "required": "This page is out of date: reload it to send messages.",
+            "invalid": "This page is out of date: reload it to send messages.",
+        },
     )

@@ -24,6 +24,9 @@ class Room(models.Model):
     slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=False)
     created_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The `seq` of the room's newest message: each message takes the next one, under this
+    # row's lock, so a room's messages are numbered 1, 2, 3... in commit order.
+    last_seq = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = [models.F("last_message_at").desc(nulls_last=True), "-created_at"]
@@ -56,7 +59,13 @@ class Room(models.Model):
 
 
 class Message(models.Model):
-    """One message posted in a room. `created_at` is stored in UTC; ids give the stored order."""
+    """One message posted in a room. `created_at` is stored in UTC.
+
+    `seq` numbers a room's messages 1, 2, 3... with no gap, in the order they were stored: a
+    reader who has seq N and is shown N + 2 knows it missed N + 1. `client_key` is the sending
+    composer's idempotency key: the same key from the same author is one message, however many
+    times it is sent (a resent queue, a double click).
+    """
 
     BODY_MAX_LENGTH = 4000
 
@@ -66,10 +75,15 @@ class Message(models.Model):
     )
     body = models.TextField(validators=[MaxLengthValidator(BODY_MAX_LENGTH)])
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    seq = models.PositiveBigIntegerField(editable=False)
+    client_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
-        ordering = ["id"]
-        indexes = [models.Index(fields=["room", "id"], name="chat_message_room_id")]
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="chat_message_room_seq"),
+            models.UniqueConstraint(fields=["author", "client_key"], name="chat_message_author_client_key"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author} in {self.room}: {self.body[:40]}"

@@ -5,6 +5,8 @@ only after the database commits, broadcasts (Zulip's `send_event_on_commit`): no
 pushed that was not saved.
 """
 
+import uuid
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -16,7 +18,7 @@ from django.utils.text import slugify
 
 from .models import Message, Room
 
-MESSAGE_PUSH_PARTIAL = "chat/room_detail.html#message-push"
+MESSAGES_APPEND_PARTIAL = "chat/room_detail.html#messages-append"
 
 
 def _room_slug_available(name: str) -> str:
@@ -55,49 +57,109 @@ def room_get_or_create(*, name: str) -> tuple[Room, bool]:
     raise IntegrityError(f"Could not create a room named {name!r}")
 
 
-def message_history(*, room: Room, limit: int | None = None) -> list[Message]:
-    """The latest `limit` messages of `room` (default settings.CHAT_HISTORY_LIMIT), oldest first.
+def _flag_new_days(messages: list[Message], previous_day=None) -> list[Message]:
+    """Set `message.new_day` on each of `messages` (in seq order): True where its day (site time
+    zone) differs from the message before it, the first one compared with `previous_day`."""
+    for message in messages:
+        message.new_day = message.day != previous_day
+        previous_day = message.day
+    return messages
 
-    One query, authors joined; uses the (room, id) index.
+
+def message_history(*, room: Room, limit: int | None = None) -> list[Message]:
+    """The latest `limit` messages of `room` (default settings.CHAT_HISTORY_LIMIT), oldest first,
+    each flagged `new_day` where a day separator goes before it (the first always).
+
+    One query, authors joined; uses the (room, seq) index.
     """
     limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
-    latest = room.messages.select_related("author").order_by("-id")[:limit]
-    return list(reversed(latest))
+    latest = room.messages.select_related("author").order_by("-seq")[:limit]
+    return _flag_new_days(list(reversed(latest)))
 
 
-def message_create(*, room: Room, author: AbstractBaseUser, body: str) -> Message:
+def messages_missed(*, room: Room, after: int, limit: int | None = None) -> tuple[list[Message], bool]:
+    """What a reader who has `room`'s messages up to seq `after` is missing: `(messages, replace)`.
+
+    Normally the messages with seq > `after`, oldest first, flagged `new_day` against the
+    reader's last one, and `replace` False: append them. If more than `limit` (default
+    settings.CHAT_HISTORY_LIMIT) are missing, the latest history instead, and `replace` True:
+    the reader's log should be replaced by it. One or two indexed queries.
+    """
+    limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
+    rows = list(
+        room.messages.select_related("author")
+        .filter(seq__gte=max(after, 1))
+        .order_by("seq")[: limit + 2]
+    )
+    previous_day = rows.pop(0).day if rows and rows[0].seq == after else None
+    if len(rows) > limit:
+        return message_history(room=room, limit=limit), True
+    return _flag_new_days(rows, previous_day), False
+
+
+def message_create(
+    *, room: Room, author: AbstractBaseUser, body: str, client_key: uuid.UUID | None = None
+) -> Message:
     """Save a message by `author` in `room` and, once committed, push it to the room's group.
 
     `body` is validated again here (non-blank, at most Message.BODY_MAX_LENGTH characters) and
     raises `django.core.exceptions.ValidationError` if invalid; nothing is saved or sent then.
-    The room's `last_message_at` moves in the same transaction. Returns the saved message.
+    The message takes the room's next `seq` under the room row's lock, so seq order is commit
+    order. If `author` already sent a message with this `client_key` (a resend), that message is
+    returned and nothing new is saved or sent. Database errors (`django.db.DatabaseError`)
+    propagate, with nothing sent.
     """
-    message = Message(room=room, author=author, body=body, created_at=timezone.now())
-    message.full_clean()
-    with transaction.atomic():
-        message.save()
-        Room.objects.filter(pk=room.pk).update(last_message_at=message.created_at)
-        transaction.on_commit(lambda: message_broadcast(message=message))
+    message = Message(room=room, author=author, body=body, client_key=client_key, created_at=timezone.now())
+    message.full_clean(exclude=["seq"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            locked = Room.objects.select_for_update().only("last_seq").get(pk=room.pk)
+            message.seq = locked.last_seq + 1
+            message.save()
+            Room.objects.filter(pk=room.pk).update(last_seq=message.seq, last_message_at=message.created_at)
+            transaction.on_commit(lambda: message_broadcast(message=message))
+    except IntegrityError:
+        if client_key is not None:
+            sent = Message.objects.filter(author=author, client_key=client_key).first()
+            if sent is not None:
+                return sent
+        raise
     return message
 
 
 def message_broadcast(*, message: Message) -> None:
     """Render `message` once as an out-of-band fragment and send it to its room's group.
 
-    The fragment starts a new day separator when the message is the first of its day (in the
-    site's time zone) in its room. Every member receives the same text: what differs per reader
-    ("mine" or "theirs") is styled by the reader's page, so fan-out costs no render or query
-    per recipient. Call it from synchronous code, after the message is committed.
+    The event is `{"type": "chat.message", "seq": …, "html": …}`. The fragment appends the
+    message (after a day separator if it is the first of its day in the site's time zone) and
+    moves the reader's cursor to its seq. Every member receives the same text: what differs per
+    reader ("mine" or "theirs") is styled by the reader's page, so fan-out costs no render or
+    query per recipient. Call it from synchronous code, after the message is committed.
     """
     previous = (
-        Message.objects.filter(room_id=message.room_id, id__lt=message.id)
-        .order_by("-id")
+        Message.objects.filter(room_id=message.room_id, seq=message.seq - 1)
         .values_list("created_at", flat=True)
         .first()
     )
-    new_day = previous is None or timezone.localdate(previous) != message.day
-    html = render_to_string(MESSAGE_PUSH_PARTIAL, {"message": message, "new_day": new_day})
-    async_to_sync(_group_send)(message.room.group_name, {"type": "chat.message", "html": html})
+    message.new_day = previous is None or timezone.localdate(previous) != message.day
+    html = render_to_string(MESSAGES_APPEND_PARTIAL, {"messages": [message], "cursor": message.seq})
+    async_to_sync(_group_send)(
+        message.room.group_name, {"type": "chat.message", "seq": message.seq, "html": html}
+    )
+
+
+def user_group_name(user_id: int) -> str:
+    """The channel-layer group holding every open socket of one user."""
+    return f"user.{user_id}"
+
+
+def user_sockets_check(*, user_id: int) -> None:
+    """Ask every open socket of user `user_id` to check its session and close if it ended.
+
+    Call after the change is committed (a log-out's session flush, a deactivation, a password
+    change). The sockets close with 4001 within the channel layer's delivery time.
+    """
+    async_to_sync(_group_send)(user_group_name(user_id), {"type": "session.check"})
 
 
 async def _group_send(group: str, event: dict) -> None:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -22,5 +23,13 @@ def room_list(request):
 def room_detail(request, slug):
     """A room's page: the latest messages grouped by day, and the live composer."""
     room = get_object_or_404(Room, slug=slug)
-    context = {"room": room, "history": message_history(room=room), "form": MessageForm()}
+    history = message_history(room=room)
+    cursor = history[-1].seq if history else 0
+    context = {
+        "room": room,
+        "history": history,
+        "cursor": cursor,
+        "form": MessageForm(),
+        "sync_seconds": settings.CHAT_SYNC_SECONDS,
+    }
     return render(request, "chat/room_detail.html", context)

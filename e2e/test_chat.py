@@ -6,6 +6,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from chat.models import Message, Room
+from conftest import add_message
 from e2e.base import BrowserTestCase
 
 
@@ -49,10 +50,7 @@ class ChatInTheBrowserTests(BrowserTestCase):
         self.enter_room(ana, "Lobby")
         room = Room.objects.get(slug="lobby")
         bea = get_user_model().objects.create_user("bea", password="x-secret-x")
-        Message.objects.create(
-            room=room, author=bea, body="from yesterday",
-            created_at=timezone.now() - datetime.timedelta(days=1),
-        )
+        add_message(room, bea, "from yesterday", created_at=timezone.now() - datetime.timedelta(days=1))
         self.send(ana, "from today")
         expect(ana.get_by_role("log")).to_contain_text("from today")
 

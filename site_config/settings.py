@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
     "accounts",
     "chat",
 ]
@@ -84,7 +85,21 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it turns locked-out log-ins into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Log-in attempts are limited by django-axes: after AXES_FAILURE_LIMIT failures for one
+# username from one address, that pair is locked out for AXES_COOLOFF_TIME hours.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 
 ROOT_URLCONF = "site_config.urls"
 
@@ -218,8 +233,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# How many of the latest messages the room page opens on.
+# How many of the latest messages the room page opens on (and the most a reconnecting page
+# is sent to append: past that, its log is replaced by the latest ones).
 CHAT_HISTORY_LIMIT = int(os.environ.get("CHAT_HISTORY_LIMIT", "50"))
+# How often an open room page re-sends its cursor, so that a message whose live event was lost
+# (with no later one to reveal the gap) still arrives within this many seconds.
+CHAT_SYNC_SECONDS = int(os.environ.get("CHAT_SYNC_SECONDS", "25"))
+# A frame larger than this is refused with an error (a 4,000-character message in 4-byte
+# characters, with its JSON, fits).
+CHAT_FRAME_MAX_BYTES = int(os.environ.get("CHAT_FRAME_MAX_BYTES", "32768"))
+# Per-user posting limits, a burst and a sustained rate (`limits` notation, ";"-separated).
+CHAT_MESSAGE_RATE_LIMITS = os.environ.get("CHAT_MESSAGE_RATE_LIMITS", "5/5seconds;30/minute")
 
 # Logs to standard error, for the process manager to collect: requests (the server's access
 # log), WebSocket connects and disconnects (chat.consumers) and refused origins (site_config).

@@ -1,4 +1,6 @@
 import json
+import re
+import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -31,7 +33,9 @@ async def receive_push_and_composer(socket) -> tuple[str, str]:
 
 
 def frame(**fields) -> str:
-    """A frame as htmx's ws extension sends it: the form's fields plus a HEADERS object."""
+    """A composer frame as htmx's ws extension sends it: the form's fields (a fresh idempotency
+    key unless given) plus a HEADERS object."""
+    fields.setdefault("key", str(uuid.uuid4()))
     return json.dumps({**fields, "HEADERS": {"HX-Request": "true", "HX-Trigger": "message-form"}})
 
 
@@ -91,12 +95,16 @@ async def test_sender_receives_the_message_and_a_fresh_composer(make_user):
     room = await create_room("Lobby")
     ana_socket = await join(room.slug, ana)
 
-    await ana_socket.send_to(text_data=frame(message="  hola  "))
+    sent_key = str(uuid.uuid4())
+    await ana_socket.send_to(text_data=frame(message="  hola  ", key=sent_key))
 
     pushed, composer = await receive_push_and_composer(ana_socket)
     assert ">hola<" in pushed
     assert "hx-swap-oob" not in composer
-    assert 'value="' not in composer
+    [message_input] = re.findall(r'<input[^>]*name="message"[^>]*>', composer)
+    assert "value=" not in message_input
+    [new_key] = re.findall(r'name="key" value="([^"]+)"', composer)
+    assert new_key != sent_key
     assert "invalid" not in composer
     assert await messages_in(room) == [("ana", "hola")]
     await ana_socket.disconnect()

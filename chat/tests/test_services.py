@@ -5,6 +5,7 @@ from channels.layers import BaseChannelLayer
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from conftest import add_message
 from chat.models import Message, Room
 from chat.services import message_create, message_history, room_get_or_create
 
@@ -61,7 +62,7 @@ def test_history_returns_latest_messages_oldest_first(make_user, settings):
     ana = make_user("ana")
     room, _ = room_get_or_create(name="Lobby")
     for i in range(5):
-        Message.objects.create(room=room, author=ana, body=f"m{i}")
+        add_message(room, ana, f"m{i}")
     assert [m.body for m in message_history(room=room)] == ["m2", "m3", "m4"]
 
 
@@ -90,7 +91,7 @@ def test_message_day_is_in_site_time_zone(make_user, settings):
     ana = make_user("ana")
     room, _ = room_get_or_create(name="Lobby")
     at = datetime.datetime(2026, 3, 2, 0, 30, tzinfo=datetime.timezone.utc)
-    message = Message.objects.create(room=room, author=ana, body="late", created_at=at)
+    message = add_message(room, ana, "late", created_at=at)
     assert message.day == datetime.date(2026, 3, 1)
     assert timezone.get_current_timezone_name() == "America/New_York"
 

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import add_message
 from chat.models import Message, Room
 from chat.services import room_get_or_create
 
@@ -86,7 +87,7 @@ def test_room_page_groups_history_by_day_in_site_time_zone(ana_client, settings,
         (bea, "from yesterday", yesterday),
         (ana_client.user, "from today", today_1405),
     ]:
-        Message.objects.create(room=room, author=author, body=body, created_at=at)
+        add_message(room, author, body, created_at=at)
 
     html = ana_client.get(room.get_absolute_url()).content.decode()
 
@@ -104,7 +105,7 @@ def test_room_page_opens_on_latest_messages_only(ana_client, settings):
     settings.CHAT_HISTORY_LIMIT = 2
     room = room_get_or_create(name="Lobby")[0]
     for body in ["one", "two", "three"]:
-        Message.objects.create(room=room, author=ana_client.user, body=body)
+        add_message(room, ana_client.user, body)
     html = ana_client.get(room.get_absolute_url()).content.decode()
     assert ">one<" not in html and ">two<" in html and ">three<" in html
 
@@ -113,7 +114,7 @@ def test_room_page_wires_the_socket_log_and_own_message_style(ana_client):
     """The page connects to its room's socket, exposes a polite log, and styles the reader's
     own messages by their author id."""
     room = room_get_or_create(name="Lobby")[0]
-    message = Message.objects.create(room=room, author=ana_client.user, body="<b>mine</b>")
+    message = add_message(room, ana_client.user, "<b>mine</b>")
     html = ana_client.get(room.get_absolute_url()).content.decode()
     assert 'hx-ext="ws" ws-connect="/ws/chat/lobby/"' in html
     assert 'role="log" aria-live="polite"' in html
