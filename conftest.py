@@ -23,21 +23,23 @@ def make_user(db):
     return make
 
 
-def session_cookie(user) -> bytes:
-    """A `Cookie` header value carrying a fresh logged-in session for `user`."""
-    client = Client()
+def session_cookie(user, client: Client | None = None) -> bytes:
+    """A `Cookie` header value carrying a fresh logged-in session for `user` (made in `client`,
+    if given, so that the test can act in that same session)."""
+    client = client or Client()
     client.force_login(user)
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
 
 
-async def open_socket(room_slug: str, user=None, origin: bytes = b"http://localhost"):
-    """Open `/ws/chat/<room_slug>/` through the real ASGI stack (origin check, session auth).
+async def open_socket(room_slug: str, user=None, origin: bytes = b"http://localhost", client=None):
+    """Open `/ws/chat/<room_slug>/` through the real ASGI stack (origin check, session auth),
+    logged in as `user` in a new session (made in the test `client`, if given).
 
     Returns `(communicator, connected)`; the caller must `await communicator.disconnect()`.
     """
     headers = [(b"origin", origin)]
     if user is not None:
-        headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
+        headers.append((b"cookie", await database_sync_to_async(session_cookie)(user, client)))
     communicator = WebsocketCommunicator(application, f"/ws/chat/{room_slug}/", headers=headers)
     connected, _subprotocol = await communicator.connect()
     return communicator, connected
@@ -53,13 +55,13 @@ async def fresh_in_memory_layer():
         await layer.flush()
 
 
-async def join(room_slug: str, user, after: int | None = 0):
+async def join(room_slug: str, user, after: int | None = 0, client=None):
     """Open a member's socket on a room as its page does: read the "Connected" status, then
     send the page's sync frame saying it has messages up to seq `after` (None: send none).
 
     Returns the communicator; the caller must `await communicator.disconnect()`.
     """
-    communicator, connected = await open_socket(room_slug, user)
+    communicator, connected = await open_socket(room_slug, user, client=client)
     assert connected
     status = await communicator.receive_from()
     assert 'id="room-status"' in status and "Connected" in status

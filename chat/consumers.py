@@ -33,6 +33,15 @@ TOO_FAST = "You are sending messages too fast: wait a moment, then send again."
 NOT_SAVED = "Your message could not be saved. Try again in a moment."
 
 
+def _as_seq(value) -> int | None:
+    """`value` as a seq (an int, or a string of digits, from 0 to 2**63 - 1), else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    return None
+
+
 class RoomConsumer(AsyncWebsocketConsumer):
     """One member's live socket on one room, at `/ws/chat/<slug>/`.
 
@@ -90,9 +99,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.room is None or text_data is None:
             return
         if len(text_data.encode()) > settings.CHAT_FRAME_MAX_BYTES:
-            form = MessageForm()
-            form.add_error(None, TOO_LARGE)
-            await self.send(text_data=render_to_string(COMPOSER_PARTIAL, {"form": form}))
+            context = {"form": MessageForm(), "error": TOO_LARGE}
+            await self.send(text_data=render_to_string(COMPOSER_PARTIAL, context))
             return
         try:
             frame = json.loads(text_data)
@@ -106,17 +114,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.post(frame)
 
     async def sync(self, after) -> None:
-        """The reader has messages up to seq `after`: send what it is missing."""
+        """The reader has messages up to seq `after`: send what it is missing. The first sync
+        sets this socket's cursor (at most the room's newest seq); later ones only catch up."""
         if self.cursor is None:
-            if isinstance(after, bool) or not isinstance(after, (int, str)):
+            after = _as_seq(after)
+            if after is None:
                 return
-            try:
-                after = int(after)
-            except ValueError:
-                return
-            if after < 0:
-                return
-            self.cursor = after
+            last_seq = await Room.objects.filter(pk=self.room.pk).values_list("last_seq", flat=True).aget()
+            self.cursor = min(after, last_seq)
         await self.catch_up()
 
     async def catch_up(self) -> None:

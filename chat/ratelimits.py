@@ -36,3 +36,10 @@ async def message_rate_allowed(user_id: int) -> bool:
     limiter, limits = _limiter()
     allowed = [await limiter.hit(limit, "chat-message", str(user_id)) for limit in limits]
     return all(allowed)
+
+
+async def message_rate_limits_reset() -> None:
+    """Forget every user's counts (Redis keeps them across processes and runs): for tests, or
+    to lift limits after an incident."""
+    limiter, _limits = _limiter()
+    await limiter.storage.reset()

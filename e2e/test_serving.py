@@ -107,3 +107,29 @@ def test_sigterm_closes_sockets_with_1012_and_logs_connects_and_refusals(tmp_pat
     assert "socket connected: room=lobby" in output
     assert "socket disconnected: room=lobby" in output
     assert '"WebSocket /ws/chat/lobby/"' in output
+
+
+def test_invalid_utf8_text_frame_closes_only_that_socket_with_1007(tmp_path):
+    """The server refuses a text frame that is not UTF-8 (RFC 6455: close 1007) before any
+    consumer sees it; the other member's socket and the server carry on."""
+    room_get_or_create(name="Lobby")
+    ana_cookie = session_cookie(get_user_model().objects.create_user("ana"))
+    bea_cookie = session_cookie(get_user_model().objects.create_user("bea"))
+    port = free_port()
+
+    async def scenario():
+        ana = await open_member_socket(port, ana_cookie)
+        bea = await open_member_socket(port, bea_cookie)
+        await bea.send(json.dumps({"after": 0}))
+        await ana.send(b"\xff\xfe not UTF-8", text=True)
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ana.recv(), 5)
+        await bea.send(json.dumps({"message": "still here", "key": "6f1c1b3e-1f55-4f8e-9c51-8d7c7f1f2a10"}))
+        seen = await receive_texts(bea, {"still here"})
+        await bea.close()
+        return closed.value.rcvd.code, seen
+
+    with gunicorn(port, server_env(), tmp_path / "gunicorn.log", workers=1):
+        code, seen = async_to_sync(scenario)()
+    assert code == 1007
+    assert seen == {"still here"}

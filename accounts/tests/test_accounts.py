@@ -45,3 +45,14 @@ def test_signup_and_login_pages_render_with_crispy_bootstrap(client):
     for path in ["/accounts/signup/", "/accounts/login/"]:
         html = client.get(path).content.decode()
         assert 'form-control" required' in html and "<label" in html
+
+
+def test_log_in_is_locked_after_five_failures_even_with_the_right_password(client, make_user):
+    """django-axes: five wrong passwords for one username from one address lock it out."""
+    make_user("ana", password="correct horse battery")
+    statuses = [client.post("/accounts/login/", {"username": "ana", "password": "wrong"}).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+    locked = client.post("/accounts/login/", {"username": "ana", "password": "correct horse battery"})
+    assert locked.status_code == 429
+    assert "Too many log-in attempts" in locked.content.decode()
+    assert client.get("/chat/").status_code == 302
