@@ -8,7 +8,7 @@ PORT ?= 8000
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 BOOTSTRAP_VERSION := 5.3.9
 
-.PHONY: run serve test unit e2e chromium vendor clean
+.PHONY: run serve test unit e2e bench chromium vendor clean
 
 # Re-install only when requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -58,6 +58,15 @@ unit: $(VENV)/.installed $(DB_DRIVER)
 
 e2e: $(VENV)/.installed $(DB_DRIVER) chromium
 	$(PY) -m pytest -m e2e
+
+# Performance: Tertulia against the bare-websockets ceiling (bench/run.py; not part of make test).
+# Uses this machine's PostgreSQL and Redis; results in bench/results/.
+$(VENV)/.bench: bench/requirements.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: $(VENV)/.bench
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # Playwright cannot download its own browser here: the browser tests use Debian's.
 chromium:

@@ -77,6 +77,15 @@ def message_history(*, room: Room, limit: int | None = None) -> list[Message]:
     return _flag_new_days(list(reversed(latest)))
 
 
+def messages_before(*, room: Room, before: int, limit: int | None = None) -> list[Message]:
+    """The `limit` messages of `room` just before seq `before` (default
+    settings.CHAT_HISTORY_LIMIT), oldest first, flagged `new_day` (the first always): a page of
+    older history. One query on the (room, seq) unique index."""
+    limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
+    older = room.messages.select_related("author").filter(seq__lt=before).order_by("-seq")[:limit]
+    return _flag_new_days(list(reversed(older)))
+
+
 def messages_missed(*, room: Room, after: int, limit: int | None = None) -> tuple[list[Message], bool]:
     """What a reader who has `room`'s messages up to seq `after` is missing: `(messages, replace)`.
 
@@ -110,11 +119,14 @@ def message_create(
     propagate, with nothing sent.
     """
     message = Message(room=room, author=author, body=body, client_key=client_key, created_at=timezone.now())
-    message.full_clean(exclude=["seq"], validate_constraints=False)
+    # The room and author are objects in hand: skip full_clean's query for each foreign key.
+    message.full_clean(exclude=["seq", "room", "author"], validate_constraints=False)
     try:
         with transaction.atomic():
-            locked = Room.objects.select_for_update().only("last_seq").get(pk=room.pk)
+            locked = Room.objects.select_for_update().only("last_seq", "last_message_at").get(pk=room.pk)
             message.seq = locked.last_seq + 1
+            previous = locked.last_message_at
+            message.new_day = previous is None or timezone.localdate(previous) != message.day
             message.save()
             Room.objects.filter(pk=room.pk).update(last_seq=message.seq, last_message_at=message.created_at)
             transaction.on_commit(lambda: message_broadcast(message=message))
@@ -130,18 +142,12 @@ def message_create(
 def message_broadcast(*, message: Message) -> None:
     """Render `message` once as an out-of-band fragment and send it to its room's group.
 
-    The event is `{"type": "chat.message", "seq": …, "html": …}`. The fragment appends the
-    message (after a day separator if it is the first of its day in the site's time zone) and
-    moves the reader's cursor to its seq. Every member receives the same text: what differs per
-    reader ("mine" or "theirs") is styled by the reader's page, so fan-out costs no render or
-    query per recipient. Call it from synchronous code, after the message is committed.
+    `message.new_day` (set by message_create) says whether a day separator goes before it. The
+    event is `{"type": "chat.message", "seq": …, "html": …}`; the fragment appends the message
+    and moves the reader's cursor to its seq. Every member receives the same text: what differs
+    per reader ("mine" or "theirs") is styled by the reader's page, so fan-out costs no render
+    or query per recipient. Call it from synchronous code, after the message is committed.
     """
-    previous = (
-        Message.objects.filter(room_id=message.room_id, seq=message.seq - 1)
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    message.new_day = previous is None or timezone.localdate(previous) != message.day
     html = render_to_string(MESSAGES_APPEND_PARTIAL, {"messages": [message], "cursor": message.seq})
     async_to_sync(_group_send)(
         message.room.group_name, {"type": "chat.message", "seq": message.seq, "html": html}

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -41,6 +42,7 @@ async def open_member_socket(port: int, cookie: bytes):
         additional_headers={"Cookie": cookie.decode()},
     )
     assert "Connected" in await asyncio.wait_for(socket.recv(), 5)
+    await socket.send(json.dumps({"after": 0}))  # the page's first sync: live events flow from here
     return socket
 
 
@@ -71,7 +73,7 @@ def test_ten_sockets_over_two_gunicorn_workers_all_receive_every_message(tmp_pat
         assert len(workers) == 10 and len(set(workers)) == 2, workers
         texts = {f"hello from member{i}" for i in range(0, 10, 3)}
         for i in range(0, 10, 3):
-            await sockets[i].send(json.dumps({"message": f"hello from member{i}"}))
+            await sockets[i].send(json.dumps({"message": f"hello from member{i}", "key": str(uuid.uuid4())}))
         seen = await asyncio.gather(*(receive_texts(s, texts) for s in sockets))
         for socket in sockets:
             await socket.close()
@@ -120,7 +122,6 @@ def test_invalid_utf8_text_frame_closes_only_that_socket_with_1007(tmp_path):
     async def scenario():
         ana = await open_member_socket(port, ana_cookie)
         bea = await open_member_socket(port, bea_cookie)
-        await bea.send(json.dumps({"after": 0}))
         await ana.send(b"\xff\xfe not UTF-8", text=True)
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ana.recv(), 5)

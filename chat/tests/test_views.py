@@ -123,3 +123,24 @@ def test_room_page_wires_the_socket_log_and_own_message_style(ana_client):
     assert f'.message[data-author="{ana_client.user.pk}"]' in html
     assert 'id="message-form" class="composer" ws-send' in html
     assert '<label for="id_message" class="visually-hidden">Message</label>' in html
+
+
+def test_room_page_links_to_older_messages_which_load_in_place(ana_client, settings):
+    """With more history than the page holds, a link loads the page before it, with the next
+    link, and the day separator of the day both pages share moves up (out-of-band delete)."""
+    settings.CHAT_HISTORY_LIMIT = 2
+    room = room_get_or_create(name="Lobby")[0]
+    for body in ["one", "two", "three", "four", "five"]:
+        add_message(room, ana_client.user, body)
+
+    page = ana_client.get(room.get_absolute_url()).content.decode()
+    assert 'hx-get="/chat/lobby/older/?before=4"' in page
+    older = ana_client.get("/chat/lobby/older/?before=4").content.decode()
+
+    assert ">two<" in older and ">three<" in older and ">one<" not in older and ">four<" not in older
+    assert 'hx-get="/chat/lobby/older/?before=2"' in older
+    assert older.count('class="day-separator"') == 1
+    assert 'hx-swap-oob="delete"' in older
+    oldest = ana_client.get("/chat/lobby/older/?before=2").content.decode()
+    assert ">one<" in oldest and "Show older messages" not in oldest
+    assert ana_client.get("/chat/lobby/older/?before=x").status_code == 400

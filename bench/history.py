@@ -1,0 +1,67 @@
+"""History at scale: the room page's server time and the older-history query's plan.
+
+    DATABASE_URL=… bench/history.py --messages 1000000
+
+Loads --messages messages over 100 rooms first (manage.py load_history) unless they are there,
+then times GET /chat/history-0/ in this process (middleware, view, queries, template: the
+server's time, no network) and EXPLAINs the query of the "show older messages" page. Prints
+one JSON line.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from chat.models import Message, Room  # noqa: E402
+
+
+def main(messages: int) -> dict:
+    stored = Message.objects.filter(room__slug__startswith="history-").count()
+    if stored < messages:
+        call_command("load_history", messages=messages - stored, rooms=100, stdout=open(os.devnull, "w"))
+        stored = Message.objects.filter(room__slug__startswith="history-").count()
+    room = Room.objects.get(slug="history-0")
+    reader, _ = get_user_model().objects.get_or_create(username="history-reader")
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(reader)
+    for _ in range(20):
+        assert client.get(f"/chat/{room.slug}/").status_code == 200
+    times = []
+    for _ in range(300):
+        start = time.perf_counter()
+        client.get(f"/chat/{room.slug}/")
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    older = room.messages.select_related("author").filter(seq__lt=room.last_seq // 2).order_by("-seq")[:50]
+    plan = older.explain()
+    index_line = next((line.strip(" ->") for line in plan.splitlines() if "Index" in line), plan.splitlines()[0])
+    older_start = time.perf_counter()
+    for _ in range(100):
+        list(older.all())
+    return {
+        "messages": stored,
+        "page_p50_ms": times[len(times) // 2],
+        "page_p99_ms": times[int(len(times) * 0.99)],
+        "older_query_ms": (time.perf_counter() - older_start) * 10,
+        "older_plan": index_line[:120],
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    print(json.dumps(main(parser.parse_args().messages)))
