@@ -18,6 +18,12 @@ from .services import message_create, messages_missed, user_group_name
 
 logger = logging.getLogger(__name__)
 
+# Saves and reads of messages run on the thread pool rather than Channels' single database
+# thread: they mostly wait on the database, and messages of different rooms need not queue
+# behind each other (a room's row lock keeps its own messages in order).
+save_message = database_sync_to_async(message_create, thread_sensitive=False)
+read_missed = database_sync_to_async(messages_missed, thread_sensitive=False)
+
 COMPOSER_PARTIAL = "chat/room_detail.html#message-form"
 STATUS_PARTIAL = "chat/room_detail.html#room-status"
 APPEND_PARTIAL = "chat/room_detail.html#messages-append"
@@ -135,7 +141,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def catch_up(self) -> None:
         """Send, from the database, the room's messages after this socket's cursor."""
-        missed, replace = await database_sync_to_async(messages_missed)(room=self.room, after=self.cursor)
+        missed, replace = await read_missed(room=self.room, after=self.cursor)
         if not missed:
             return
         self.cursor = missed[-1].seq
@@ -151,7 +157,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             form.add_error(None, TOO_FAST)
         if form.is_valid():
             try:
-                await database_sync_to_async(message_create)(
+                await save_message(
                     room=self.room, author=user, body=form.cleaned_data["message"],
                     client_key=form.cleaned_data["key"],
                 )

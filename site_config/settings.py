@@ -142,8 +142,13 @@ if _engine == "django.db.backends.sqlite3":
     # A file, not memory: the browser tests' live servers run in other processes.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
 elif _engine == "django.db.backends.postgresql":
-    if env_bool("DJANGO_DB_POOL", False):
-        DATABASES["default"]["OPTIONS"] = {"pool": True}
+    # psycopg's pool: without it every database_sync_to_async call (one per message) opened a
+    # new connection, measured as the first cost of a loaded server. Off with DEBUG on, where
+    # tests fork live servers that must not inherit pooled sockets.
+    if env_bool("DJANGO_DB_POOL", not DEBUG):
+        DATABASES["default"]["OPTIONS"] = {
+            "pool": {"min_size": 1, "max_size": int(os.environ.get("DJANGO_DB_POOL_MAX_SIZE", "10"))}
+        }
 elif _engine == "django.db.backends.mysql":
     # utf8mb4: MySQL's "utf8" holds only three bytes a character, and emoji take four.
     DATABASES["default"]["OPTIONS"] = {
@@ -193,7 +198,8 @@ if REDIS_URL or REDIS_SENTINELS:
         raise ImproperlyConfigured("REDIS_CHANNEL_LAYER must be 'pubsub' or 'core'.")
 else:
     # One process only: the in-memory layer does not reach other processes, by design.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Channels' own, with its expiry sweep made periodic (site_config/layers.py).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "site_config.layers.InMemoryChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

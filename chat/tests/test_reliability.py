@@ -226,7 +226,7 @@ async def test_failed_save_answers_the_sender_and_broadcasts_nothing(make_user, 
         raise OperationalError("could not connect to server")
 
     with monkeypatch.context() as patch:
-        patch.setattr("chat.consumers.message_create", database_down)
+        patch.setattr("chat.consumers.save_message", database_sync_to_async(database_down))
         refused = await post_and_wait(writer, "lost?")
     assert NOT_SAVED in refused and 'value="lost?"' in refused
     assert await reader.receive_nothing(timeout=0.3)
