@@ -166,6 +166,9 @@ async def ramp(configs: Configs, name: str, levels: list[int], step_seconds: flo
     members, _setup = await open_members(target, rooms, per_room=20, compression=False)
     steps = []
     try:
+        # Warm-up, not measured: pooled connections, template caches, and every member's first
+        # sync processed (until then a member takes the room's messages from the database).
+        await offer_load(members, rate=levels[0] / 20, duration=2)
         for copies_per_s in levels:
             cpu_before = sum(cpu_seconds(p) for p in pids)
             result = await offer_load(members, rate=copies_per_s / 20, duration=step_seconds)
@@ -193,6 +196,7 @@ async def big_room(configs: Configs, name: str, sockets: int, messages: int) -> 
     target, _pids = configs.target(name)
     members, setup = await open_members(target, ["bench-big"], per_room=sockets, compression=False)
     try:
+        await fan_out_times(members, messages=3)  # warm-up, as in ramp(); not measured
         times = sorted(await fan_out_times(members, messages=messages))
     finally:
         await close_members(members)
