@@ -286,7 +286,7 @@ async def main(args) -> dict:
     smoke = args.smoke
     idle_sockets = 100 if smoke else 5000
     big_sockets = 50 if smoke else 1000
-    levels = [1000, 2000] if smoke else [2500, 5000, 10000, 15000, 20000, 25000, 30000, 40000, 60000, 80000, 100000, 130000]
+    levels = [1000, 2000] if smoke else [500, 1000, 1500, 2000, 2500, 5000, 10000, 15000, 20000, 25000, 30000, 40000, 60000, 80000, 100000, 130000]
     step_seconds = 1.0 if smoke else 3.0
     rooms = [f"bench-{i}" for i in range(10)] + ["bench-big", "bench-idle"]
     cookies = prepare_database(max(idle_sockets, big_sockets, 200), rooms)
