@@ -2,7 +2,7 @@
 
 Every value can be set from the environment; WEB_CONCURRENCY (workers) is read by gunicorn
 itself. Workers are uvicorn's, from the `uvicorn-worker` package (the `uvicorn.workers` path
-is deprecated). On SIGTERM a worker stops accepting, closes its WebSockets with 1012
+is deprecated), on uvicorn's sans-I/O websockets protocol (site_config/workers.py). On SIGTERM a worker stops accepting, closes its WebSockets with 1012
 ("service restart": htmx's ws extension reconnects, to another worker) and exits within
 `graceful_timeout`.
 """
@@ -11,7 +11,7 @@ import multiprocessing
 import os
 
 wsgi_app = "site_config.asgi:application"
-worker_class = "uvicorn_worker.UvicornWorker"
+worker_class = "site_config.workers.TertuliaWorker"
 bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "10"))

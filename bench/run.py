@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py [--smoke] [--skip-history]
 
 Servers run pinned to core 0 (`taskset -c 0`), this generator to core 1. Tertulia runs under
-uvicorn (uvloop, httptools, websockets) with DEBUG off on a PostgreSQL database of its own
+uvicorn (uvloop, httptools, websockets-sansio, as gunicorn.conf.py's workers) with DEBUG off on a PostgreSQL database of its own
 (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/tertulia_bench), with the
 in-memory layer (one process) or the Redis layer (two processes, BENCH_REDIS_URL). Shapes:
 - ramp: 200 sockets in 10 rooms of 20; offered copies/s rises until p99 > 100 ms or a copy is
@@ -100,7 +100,7 @@ def server(command: list[str], port: int, env: dict[str, str], ready_path: str |
 
 def tertulia_server(port: int, redis: bool):
     command = [str(BIN / "uvicorn"), "site_config.asgi:application", "--port", str(port), "--loop", "uvloop",
-               "--http", "httptools", "--ws", "websockets", "--no-access-log", "--log-level", "warning"]
+               "--http", "httptools", "--ws", "websockets-sansio", "--no-access-log", "--log-level", "warning"]
     return server(command, port, tertulia_env(redis), "/healthz")
 
 
