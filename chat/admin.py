@@ -1,13 +1,21 @@
 from django.contrib import admin
 
-from .models import Message, Room
+from .models import Membership, Message, Room
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    autocomplete_fields = ["user"]
+    extra = 0
 
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at", "last_message_at"]
+    list_display = ["name", "slug", "is_private", "created_by", "created_at", "last_message_at"]
     search_fields = ["name", "slug"]
-    list_filter = ["created_at", "last_message_at"]
+    list_filter = ["is_private", "created_at", "last_message_at"]
+    inlines = [MembershipInline]
+    autocomplete_fields = ["created_by"]
     date_hierarchy = "created_at"
     readonly_fields = ["last_message_at"]
 

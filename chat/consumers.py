@@ -7,14 +7,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError
 from django.template.loader import render_to_string
 
 from .forms import MessageForm
 from .models import Room
 from .ratelimits import message_rate_allowed
-from .services import message_create, messages_missed, user_group_name
+from .services import membership_join, message_create, messages_missed, room_may_enter, user_group_name
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ LOG_REPLACE_PARTIAL = "chat/room_detail.html#log-replace"
 # Close codes (4000-4999 are the application's). htmx's ws extension never retries 4xxx,
 # so a refused or ended socket does not reconnect forever.
 CLOSE_NOT_AUTHENTICATED = 4001  # no session, or the session ended (log-out, deactivation...)
+CLOSE_NOT_A_MEMBER = 4003  # a private room the user is not (or no longer) a member of
 CLOSE_ROOM_NOT_FOUND = 4004
 
 TOO_LARGE = "That message is too large to send."
@@ -65,8 +66,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
       typed text kept when the message is rejected (invalid, frame over CHAT_FRAME_MAX_BYTES,
       over the rate limit, or not saved because the database failed).
     Closes: 4001 when not logged in or when the session ends (log-out, deactivation, password
-    change: the per-user group tells each socket to check), 4004 for an unknown room, always
-    after accept() so that the browser sees the code and does not retry. Anything else a
+    change), 4003 for a private room the user is not or no longer a member of (the per-user
+    group tells each socket to check), 4004 for an unknown room, always after accept() so that
+    the browser sees the code and does not retry. Opening a public room joins it. Anything else a
     client sends (binary, not JSON, not an object, wrong types) is ignored; the socket stays.
     """
 
@@ -93,11 +95,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
             logger.info("socket refused: not logged in, room=%s", slug)
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
-        self.room = await Room.objects.filter(slug=slug).afirst()
-        if self.room is None:
+        room = await Room.objects.filter(slug=slug).afirst()
+        if room is None:
             logger.info("socket refused: no such room, room=%s user=%s", slug, user.pk)
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return
+        try:
+            await database_sync_to_async(membership_join)(room=room, user=user)
+        except PermissionDenied:
+            logger.info("socket refused: not a member, room=%s user=%s", slug, user.pk)
+            await self.close(code=CLOSE_NOT_A_MEMBER)
+            return
+        self.room = room
         await self.channel_layer.group_add(self.room.group_name, self.channel_name)
         await self.channel_layer.group_add(user_group_name(user.pk), self.channel_name)
         logger.info("socket connected: room=%s user=%s", slug, user.pk)
@@ -181,12 +190,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
         else:
             await self.catch_up()
 
-    async def session_check(self, event):
-        """The user's account or sessions changed: close this socket if its session ended."""
+    async def access_check(self, event):
+        """The user's account, sessions or memberships changed: close this socket if its session
+        ended (4001) or its user may no longer enter this room (4003)."""
         session_key = self.scope["session"].session_key
         store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
         user = await get_user({"session": store})
         if user.pk != self.scope["user"].pk:
-            logger.info("socket ended: session over, room=%s user=%s", self.room.slug, self.scope["user"].pk)
-            await self.send(text_data=render_to_string(STATUS_PARTIAL, {"ended": True}))
-            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            reason, code, context = "session over", CLOSE_NOT_AUTHENTICATED, {"ended": True}
+        elif not await database_sync_to_async(room_may_enter)(room=self.room, user=user):
+            reason, code, context = "removed", CLOSE_NOT_A_MEMBER, {"removed": True}
+        else:
+            return
+        logger.info("socket ended: %s, room=%s user=%s", reason, self.room.slug, self.scope["user"].pk)
+        await self.send(text_data=render_to_string(STATUS_PARTIAL, context))
+        await self.close(code=code)

@@ -9,6 +9,15 @@ class RoomForm(forms.Form):
     """The room index's "go to room" box: any name people type, accents and emoji included."""
 
     name = forms.CharField(label="Room name", max_length=Room.NAME_MAX_LENGTH, strip=True)
+    is_private = forms.BooleanField(
+        label="Private: only the people I invite can see it", required=False
+    )
+
+
+class InviteForm(forms.Form):
+    """Add someone to a private room by their username."""
+
+    username = forms.CharField(label="Username", max_length=150, strip=True)
 
 
 class MessageForm(forms.Form):

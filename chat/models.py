@@ -12,6 +12,9 @@ class Room(models.Model):
 
     The slug names the room in URLs and in the channel layer, whose group names must be ASCII
     and shorter than 100 characters (Channels' rule), so it is capped at SLUG_MAX_LENGTH.
+    A public room is listed for everyone, and whoever opens it joins it. A private room is
+    invisible to non-members (its name is not reserved either: `name_key` is None), and its
+    members invite others.
     """
 
     NAME_MAX_LENGTH = 80
@@ -20,13 +23,18 @@ class Room(models.Model):
     name = models.CharField(max_length=NAME_MAX_LENGTH)
     # What makes two names the same room, computed on save: compared in Python, not with the
     # database's LOWER()/ILIKE, which fold only ASCII on SQLite ("AÑO" != "año").
-    name_key = models.CharField(max_length=4 * NAME_MAX_LENGTH, unique=True, editable=False)
+    name_key = models.CharField(max_length=4 * NAME_MAX_LENGTH, unique=True, null=True, editable=False)
     slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=False)
     created_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The `seq` of the room's newest message: each message takes the next one, under this
     # row's lock, so a room's messages are numbered 1, 2, 3... in commit order.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    is_private = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="rooms")
 
     class Meta:
         ordering = [models.F("last_message_at").desc(nulls_last=True), "-created_at"]
@@ -46,7 +54,7 @@ class Room(models.Model):
 
     def save(self, *args, **kwargs):
         self.name = self.normalize_name(self.name)
-        self.name_key = self.key_for(self.name)
+        self.name_key = None if self.is_private else self.key_for(self.name)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -92,3 +100,19 @@ class Message(models.Model):
     def day(self):
         """The calendar day (a `date`) this message was posted on, in the current time zone."""
         return timezone.localdate(self.created_at)
+
+
+class Membership(models.Model):
+    """A user's place in a room: joined when they open a public room or are invited to a
+    private one. `last_read_seq` is the seq of the newest message they have read there."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(default=timezone.now)
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="chat_membership_room_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room}"

@@ -10,13 +10,16 @@ import uuid
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import Message, Room
+from .models import Membership, Message, Room
 
 MESSAGES_APPEND_PARTIAL = "chat/room_detail.html#messages-append"
 
@@ -36,8 +39,9 @@ def _room_slug_available(name: str) -> str:
     return candidate
 
 
-def room_get_or_create(*, name: str) -> tuple[Room, bool]:
-    """Return `(room, created)` for the room called `name`, creating it if it is new.
+def room_get_or_create(*, name: str, creator: AbstractBaseUser | None = None) -> tuple[Room, bool]:
+    """Return `(room, created)` for the public room called `name`, creating it (by `creator`)
+    if it is new.
 
     `name` must already be valid (non-blank, at most Room.NAME_MAX_LENGTH characters). Names
     match whatever their case, accents composed or not, and spacing (`Room.key_for`). Two
@@ -51,10 +55,75 @@ def room_get_or_create(*, name: str) -> tuple[Room, bool]:
             return room, False
         try:
             with transaction.atomic():
-                return Room.objects.create(name=name, slug=_room_slug_available(name)), True
+                return Room.objects.create(name=name, slug=_room_slug_available(name), created_by=creator), True
         except IntegrityError:
             continue  # Someone took the name or the slug in between: look again.
     raise IntegrityError(f"Could not create a room named {name!r}")
+
+
+def room_create_private(*, name: str, creator: AbstractBaseUser) -> Room:
+    """Create a private room called `name` (names of private rooms need not be unique), with
+    `creator` as its first member. `name` must already be valid, as for room_get_or_create."""
+    name = Room.normalize_name(name)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                room = Room.objects.create(
+                    name=name, slug=_room_slug_available(name), is_private=True, created_by=creator
+                )
+                Membership.objects.create(room=room, user=creator)
+                return room
+        except IntegrityError:
+            continue  # The slug was taken in between: pick another.
+    raise IntegrityError(f"Could not create a private room named {name!r}")
+
+
+def rooms_visible_to(user: AbstractBaseUser) -> QuerySet[Room]:
+    """The rooms `user` may see and open: every public room, and the private ones they are in."""
+    member = Membership.objects.filter(room=OuterRef("pk"), user=user)
+    return Room.objects.filter(Q(is_private=False) | Q(Exists(member)))
+
+
+def membership_join(*, room: Room, user: AbstractBaseUser) -> Membership:
+    """`user`'s membership of `room`, joining it if it is public (opening a public room joins
+    it). Raises PermissionDenied for a private room they are not a member of."""
+    if room.is_private:
+        membership = Membership.objects.filter(room=room, user=user).first()
+        if membership is None:
+            raise PermissionDenied("Only members can enter a private room.")
+        return membership
+    return Membership.objects.get_or_create(room=room, user=user)[0]
+
+
+def room_may_enter(*, room: Room, user: AbstractBaseUser) -> bool:
+    """Whether `user` may open `room`: anyone a public room, members a private one."""
+    return not room.is_private or Membership.objects.filter(room=room, user=user).exists()
+
+
+def membership_invite(*, room: Room, inviter: AbstractBaseUser, username: str) -> Membership:
+    """Add the user called `username` to `room`, at the request of `inviter`, who must be a
+    member (PermissionDenied otherwise). Raises ValidationError if there is no such user or
+    they are already a member."""
+    if not Membership.objects.filter(room=room, user=inviter).exists():
+        raise PermissionDenied("Only members can invite people to this room.")
+    invitee = get_user_model().objects.filter(username=username, is_active=True).first()
+    if invitee is None:
+        raise ValidationError(f"There is no one called {username!r}.")
+    membership, created = Membership.objects.get_or_create(room=room, user=invitee)
+    if not created:
+        raise ValidationError(f"{username} is already a member.")
+    return membership
+
+
+def membership_remove(*, room: Room, remover: AbstractBaseUser, user: AbstractBaseUser) -> None:
+    """Remove `user` from `room`. Allowed to the room's creator and to staff, and to `user`
+    themselves (leaving); PermissionDenied otherwise. Once committed, the removed user's open
+    sockets re-check their access: on a private room they close with 4003 within a second."""
+    if not (remover.pk == user.pk or remover.is_staff or remover.pk == room.created_by_id):
+        raise PermissionDenied("Only the room's creator or staff can remove members.")
+    with transaction.atomic():
+        Membership.objects.filter(room=room, user=user).delete()
+        transaction.on_commit(lambda: user_sockets_check(user_id=user.pk))
 
 
 def _flag_new_days(messages: list[Message], previous_day=None) -> list[Message]:
@@ -160,12 +229,14 @@ def user_group_name(user_id: int) -> str:
 
 
 def user_sockets_check(*, user_id: int) -> None:
-    """Ask every open socket of user `user_id` to check its session and close if it ended.
+    """Ask every open socket of user `user_id` to check its session and its room access, and
+    close if either ended.
 
     Call after the change is committed (a log-out's session flush, a deactivation, a password
-    change). The sockets close with 4001 within the channel layer's delivery time.
+    change, a removal from a room). The sockets close (4001 session ended, 4003 no longer a
+    member) within the channel layer's delivery time.
     """
-    async_to_sync(_group_send)(user_group_name(user_id), {"type": "session.check"})
+    async_to_sync(_group_send)(user_group_name(user_id), {"type": "access.check"})
 
 
 async def _group_send(group: str, event: dict) -> None:

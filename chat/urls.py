@@ -7,4 +7,6 @@ urlpatterns = [
     path("", views.room_list, name="room_list"),
     path("<slug:slug>/", views.room_detail, name="room_detail"),
     path("<slug:slug>/older/", views.room_older, name="room_older"),
+    path("<slug:slug>/invite/", views.room_invite, name="room_invite"),
+    path("<slug:slug>/members/<int:user_id>/remove/", views.room_member_remove, name="room_member_remove"),
 ]

@@ -1,29 +1,46 @@
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from .forms import MessageForm, RoomForm
-from .models import Room
-from .services import message_history, messages_before, room_get_or_create
+from .forms import InviteForm, MessageForm, RoomForm
+from .services import (
+    membership_invite,
+    membership_join,
+    membership_remove,
+    message_history,
+    messages_before,
+    room_create_private,
+    room_get_or_create,
+    rooms_visible_to,
+)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def room_list(request):
-    """The room index, most recently active first; POST a name to go to (or create) that room."""
+    """The rooms the reader may see, most recently active first. POST a name to go to (or
+    create) that public room, or with `is_private` to create a new private room."""
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        room, _created = room_get_or_create(name=form.cleaned_data["name"])
+        if form.cleaned_data["is_private"]:
+            room = room_create_private(name=form.cleaned_data["name"], creator=request.user)
+        else:
+            room, _created = room_get_or_create(name=form.cleaned_data["name"], creator=request.user)
         return redirect(room)
-    return render(request, "chat/room_list.html", {"form": form, "rooms": Room.objects.all()})
+    return render(request, "chat/room_list.html", {"form": form, "rooms": rooms_visible_to(request.user)})
 
 
 @login_required
 def room_detail(request, slug):
-    """A room's page: the latest messages grouped by day, and the live composer."""
-    room = get_object_or_404(Room, slug=slug)
+    """A room's page: the latest messages grouped by day, the live composer, and its members.
+    Opening a public room joins it; a private room is a 404 to non-members (it is invisible)."""
+    room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
+    membership_join(room=room, user=request.user)
     history = message_history(room=room)
     cursor = history[-1].seq if history else 0
     context = {
@@ -32,6 +49,9 @@ def room_detail(request, slug):
         "cursor": cursor,
         "form": MessageForm(),
         "sync_seconds": settings.CHAT_SYNC_SECONDS,
+        "members": [m.user for m in room.memberships.select_related("user").order_by("user__username")],
+        "may_remove": request.user.is_staff or request.user.pk == room.created_by_id,
+        "invite_form": InviteForm(),
     }
     return render(request, "chat/room_detail.html", context)
 
@@ -39,7 +59,7 @@ def room_detail(request, slug):
 @login_required
 def room_older(request, slug):
     """The page of messages before seq `?before=` in a room, to put above what the reader has."""
-    room = get_object_or_404(Room, slug=slug)
+    room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
     try:
         before = int(request.GET.get("before", ""))
     except ValueError:
@@ -50,3 +70,33 @@ def room_older(request, slug):
     joined_day = older[-1].day if older and first_kept and first_kept.day == older[-1].day else None
     context = {"room": room, "history": older, "joined_day": joined_day}
     return render(request, "chat/room_detail.html#older-page", context)
+
+
+@login_required
+@require_POST
+def room_invite(request, slug):
+    """Add a user, by username, to a private room the reader is a member of."""
+    room = get_object_or_404(rooms_visible_to(request.user), slug=slug, is_private=True)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            membership_invite(room=room, inviter=request.user, username=form.cleaned_data["username"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{form.cleaned_data['username']} can now see {room.name}.")
+    return redirect(room)
+
+
+@login_required
+@require_POST
+def room_member_remove(request, slug, user_id):
+    """Remove a member (the room's creator or staff), or leave (the member themselves)."""
+    room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
+    member = get_object_or_404(get_user_model(), pk=user_id)
+    membership_remove(room=room, remover=request.user, user=member)
+    if member.pk == request.user.pk:
+        messages.success(request, f"You left {room.name}.")
+        return redirect("chat:room_list")
+    messages.success(request, f"{member.get_username()} was removed from {room.name}.")
+    return redirect(room)

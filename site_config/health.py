@@ -5,10 +5,9 @@ import uuid
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-
-TIMEOUT_SECONDS = 1.0
 
 # One reply channel per process and layer, reused by every check: a new channel each time
 # would leave a subscription behind on the pub/sub layer.
@@ -35,10 +34,11 @@ async def _channel_layer_round_trip() -> None:
 
 
 async def _check(awaitable) -> str:
+    timeout = settings.HEALTHZ_TIMEOUT_SECONDS
     try:
-        await asyncio.wait_for(awaitable, TIMEOUT_SECONDS)
+        await asyncio.wait_for(awaitable, timeout)
     except asyncio.TimeoutError:
-        return f"failed: no answer within {TIMEOUT_SECONDS:g} s"
+        return f"failed: no answer within {timeout:g} s"
     except Exception as error:  # noqa: BLE001 - any failure is the answer here
         return f"failed: {type(error).__name__}: {error}"
     return "ok"
@@ -46,7 +46,7 @@ async def _check(awaitable) -> str:
 
 async def healthz(request):
     """200 if the database answers `SELECT 1` and a message sent on the channel layer comes
-    back, each within TIMEOUT_SECONDS; otherwise 503. The JSON body names each part's state:
+    back, each within settings.HEALTHZ_TIMEOUT_SECONDS; otherwise 503. The JSON body names each part's state:
     `{"database": "ok", "channel_layer": "failed: ..."}`. Costs one query and one round trip.
     """
     database, channel_layer = await asyncio.gather(

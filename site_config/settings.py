@@ -251,6 +251,9 @@ CHAT_FRAME_MAX_BYTES = int(os.environ.get("CHAT_FRAME_MAX_BYTES", "32768"))
 # Per-user posting limits, a burst and a sustained rate (`limits` notation, ";"-separated).
 CHAT_MESSAGE_RATE_LIMITS = os.environ.get("CHAT_MESSAGE_RATE_LIMITS", "5/5seconds;30/minute")
 
+# How long /healthz waits for the database and for a channel-layer round trip, each.
+HEALTHZ_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_TIMEOUT_SECONDS", "1"))
+
 # Logs to standard error, for the process manager to collect: requests (the server's access
 # log), WebSocket connects and disconnects (chat.consumers) and refused origins (site_config).
 LOGGING = {

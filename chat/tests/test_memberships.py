@@ -1,0 +1,133 @@
+"""Public and private rooms: who sees, enters, invites and removes; checked on the page and
+on the socket."""
+
+import pytest
+from channels.db import database_sync_to_async
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+
+from chat.consumers import CLOSE_NOT_A_MEMBER
+from chat.models import Membership, Room
+from chat.services import (
+    membership_invite,
+    membership_remove,
+    room_create_private,
+    room_get_or_create,
+    rooms_visible_to,
+)
+from conftest import join, open_socket
+
+
+@pytest.fixture
+def people(make_user):
+    return make_user("ana"), make_user("bea"), make_user("cy")
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_private_room_is_visible_only_to_members_and_its_name_is_not_reserved(people):
+    ana, bea, cy = people
+    plans = room_create_private(name="Plans", creator=ana)
+    public, created = room_get_or_create(name="Plans", creator=bea)
+    other_plans = room_create_private(name="Plans", creator=cy)
+    assert created and plans.slug == "plans" and public.slug == "plans-2" and other_plans.slug == "plans-3"
+    assert set(rooms_visible_to(ana)) == {plans, public}
+    assert set(rooms_visible_to(cy)) == {public, other_plans}
+
+
+@pytest.mark.django_db
+def test_only_members_invite_and_only_creator_or_staff_remove(people, make_user):
+    ana, bea, cy = people
+    plans = room_create_private(name="Plans", creator=ana)
+    with pytest.raises(PermissionDenied):
+        membership_invite(room=plans, inviter=cy, username="bea")
+    membership_invite(room=plans, inviter=ana, username="bea")
+    with pytest.raises(ValidationError):
+        membership_invite(room=plans, inviter=bea, username="bea")
+    with pytest.raises(ValidationError):
+        membership_invite(room=plans, inviter=bea, username="nobody")
+    membership_invite(room=plans, inviter=bea, username="cy")
+    with pytest.raises(PermissionDenied):
+        membership_remove(room=plans, remover=bea, user=cy)
+    staff = make_user("dee")
+    staff.is_staff = True
+    membership_remove(room=plans, remover=staff, user=cy)
+    membership_remove(room=plans, remover=bea, user=bea)  # leaving
+    assert list(plans.members.all()) == [ana]
+
+
+@pytest.mark.django_db
+def test_private_room_page_and_index_are_closed_to_outsiders(people):
+    ana, _bea, cy = people
+    room_create_private(name="Plans", creator=ana)
+    assert logged_in(cy).get("/chat/plans/").status_code == 404
+    assert "Plans" not in logged_in(cy).get("/chat/").content.decode()
+    assert "Plans" in logged_in(ana).get("/chat/").content.decode()
+    assert logged_in(ana).get("/chat/plans/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_index_form_creates_private_room_and_member_invites_from_the_page(people):
+    ana, bea, _cy = people
+    client = logged_in(ana)
+    response = client.post("/chat/", {"name": "Plans", "is_private": "on"})
+    assert response["Location"] == "/chat/plans/"
+    room = Room.objects.get(slug="plans")
+    assert room.is_private and list(room.members.all()) == [ana]
+    client.post("/chat/plans/invite/", {"username": "bea"})
+    assert logged_in(bea).get("/chat/plans/").status_code == 200
+    page = client.get("/chat/plans/").content.decode()
+    assert "bea can now see Plans." in page and 'aria-label="Remove bea"' in page
+
+
+@pytest.mark.django_db
+def test_opening_a_public_room_joins_it(people):
+    ana, *_ = people
+    room_get_or_create(name="Lobby")
+    logged_in(ana).get("/chat/lobby/")
+    assert Membership.objects.filter(room__slug="lobby", user=ana).exists()
+
+
+@pytest.mark.django_db
+def test_only_creator_or_staff_may_remove_through_the_page(people):
+    ana, bea, cy = people
+    plans = room_create_private(name="Plans", creator=ana)
+    for user in (bea, cy):
+        membership_invite(room=plans, inviter=ana, username=user.username)
+    assert logged_in(bea).post(f"/chat/plans/members/{cy.pk}/remove/").status_code == 403
+    assert logged_in(ana).post(f"/chat/plans/members/{cy.pk}/remove/").status_code == 302
+    assert logged_in(cy).get("/chat/plans/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_outsiders_socket_on_a_private_room_is_refused_with_4003(people):
+    ana, _bea, cy = people
+    await database_sync_to_async(room_create_private)(name="Plans", creator=ana)
+    socket, connected = await open_socket("plans", cy)
+    assert connected
+    assert await socket.receive_output() == {"type": "websocket.close", "code": CLOSE_NOT_A_MEMBER}
+    await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_removing_a_member_closes_their_socket_within_a_second(people):
+    ana, bea, _cy = people
+    plans = await database_sync_to_async(room_create_private)(name="Plans", creator=ana)
+    await database_sync_to_async(membership_invite)(room=plans, inviter=ana, username="bea")
+    beas = await join("plans", bea)
+    anas = await join("plans", ana)
+
+    await database_sync_to_async(membership_remove)(room=plans, remover=ana, user=bea)
+
+    status = await beas.receive_from(timeout=1)
+    assert "You were removed from this room" in status
+    assert await beas.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_NOT_A_MEMBER}
+    assert await anas.receive_nothing(timeout=0.3)
+    await anas.disconnect()
