@@ -14,7 +14,14 @@ from django.template.loader import render_to_string
 from .forms import MessageForm
 from .models import Room
 from .ratelimits import message_rate_allowed
-from .services import membership_join, message_create, messages_missed, room_may_enter, user_group_name
+from .services import (
+    membership_join,
+    membership_mark_read,
+    message_create,
+    messages_missed,
+    room_may_enter,
+    user_group_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +30,7 @@ logger = logging.getLogger(__name__)
 # behind each other (a room's row lock keeps its own messages in order).
 save_message = database_sync_to_async(message_create, thread_sensitive=False)
 read_missed = database_sync_to_async(messages_missed, thread_sensitive=False)
+mark_read = database_sync_to_async(membership_mark_read, thread_sensitive=False)
 
 COMPOSER_PARTIAL = "chat/room_detail.html#message-form"
 STATUS_PARTIAL = "chat/room_detail.html#room-status"
@@ -115,6 +123,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.room is not None:
             user_id = self.scope["user"].pk
+            if self.cursor:
+                await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor)
             await self.channel_layer.group_discard(self.room.group_name, self.channel_name)
             await self.channel_layer.group_discard(user_group_name(user_id), self.channel_name)
             logger.info("socket disconnected: room=%s user=%s code=%s", self.room.slug, user_id, code)
@@ -138,8 +148,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.post(frame)
 
     async def sync(self, after) -> None:
-        """The reader has messages up to seq `after`: send what it is missing. The first sync
-        sets this socket's cursor (at most the room's newest seq); later ones only catch up."""
+        """The reader has messages up to seq `after`: send what it is missing, and move the
+        reader's last-read marker to what this socket has shown (so an open room does not count
+        as unread; one UPDATE per sync, not per message). The first sync sets this socket's
+        cursor (at most the room's newest seq); later ones only catch up."""
         if self.cursor is None:
             after = _as_seq(after)
             if after is None:
@@ -147,6 +159,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             last_seq = await Room.objects.filter(pk=self.room.pk).values_list("last_seq", flat=True).aget()
             self.cursor = min(after, last_seq)
         await self.catch_up()
+        if self.cursor:
+            await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor)
 
     async def catch_up(self) -> None:
         """Send, from the database, the room's messages after this socket's cursor."""

@@ -14,7 +14,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, PositiveBigIntegerField, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -98,6 +99,22 @@ def membership_join(*, room: Room, user: AbstractBaseUser) -> Membership:
 def room_may_enter(*, room: Room, user: AbstractBaseUser) -> bool:
     """Whether `user` may open `room`: anyone a public room, members a private one."""
     return not room.is_private or Membership.objects.filter(room=room, user=user).exists()
+
+
+def membership_mark_read(*, room: Room, user: AbstractBaseUser, seq: int) -> None:
+    """Record that `user` has read `room` up to message `seq` (never moving the marker back).
+    One UPDATE; nothing if they are not a member."""
+    Membership.objects.filter(room=room, user=user, last_read_seq__lt=seq).update(last_read_seq=seq)
+
+
+def rooms_with_unread(user: AbstractBaseUser) -> QuerySet[Room]:
+    """rooms_visible_to(`user`), each annotated with `unread`: how many of its messages came
+    after `user`'s last-read marker (0 where they are not a member). Computed on read, in the
+    same query: posting a message costs nothing per member."""
+    last_read = Membership.objects.filter(room=OuterRef("pk"), user=user).values("last_read_seq")[:1]
+    return rooms_visible_to(user).annotate(
+        unread=Coalesce(F("last_seq") - Subquery(last_read), Value(0), output_field=PositiveBigIntegerField())
+    )
 
 
 def membership_invite(*, room: Room, inviter: AbstractBaseUser, username: str) -> Membership:

@@ -11,12 +11,14 @@ from .forms import InviteForm, MessageForm, RoomForm
 from .services import (
     membership_invite,
     membership_join,
+    membership_mark_read,
     membership_remove,
     message_history,
     messages_before,
     room_create_private,
     room_get_or_create,
     rooms_visible_to,
+    rooms_with_unread,
 )
 
 
@@ -32,7 +34,7 @@ def room_list(request):
         else:
             room, _created = room_get_or_create(name=form.cleaned_data["name"], creator=request.user)
         return redirect(room)
-    return render(request, "chat/room_list.html", {"form": form, "rooms": rooms_visible_to(request.user)})
+    return render(request, "chat/room_list.html", {"form": form, "rooms": rooms_with_unread(request.user)})
 
 
 @login_required
@@ -40,18 +42,21 @@ def room_detail(request, slug):
     """A room's page: the latest messages grouped by day, the live composer, and its members.
     Opening a public room joins it; a private room is a 404 to non-members (it is invisible)."""
     room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
-    membership_join(room=room, user=request.user)
+    membership = membership_join(room=room, user=request.user)
     history = message_history(room=room)
     cursor = history[-1].seq if history else 0
+    # Where the reader left off: the "new messages" divider goes before the first one after it.
+    first_unread = membership.last_read_seq + 1 if 0 < membership.last_read_seq < cursor else None
+    membership_mark_read(room=room, user=request.user, seq=cursor)
     context = {
         "room": room,
         "history": history,
         "cursor": cursor,
+        "first_unread": first_unread,
         "form": MessageForm(),
         "sync_seconds": settings.CHAT_SYNC_SECONDS,
         "members": [m.user for m in room.memberships.select_related("user").order_by("user__username")],
         "may_remove": request.user.is_staff or request.user.pk == room.created_by_id,
-        "invite_form": InviteForm(),
     }
     return render(request, "chat/room_detail.html", context)
 

@@ -131,3 +131,43 @@ async def test_removing_a_member_closes_their_socket_within_a_second(people):
     assert await beas.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_NOT_A_MEMBER}
     assert await anas.receive_nothing(timeout=0.3)
     await anas.disconnect()
+
+
+@pytest.mark.django_db
+def test_index_counts_unread_messages_and_opening_the_room_clears_them(people):
+    """Unread = messages after the reader's marker, computed when the index is read; the room
+    page shows a divider where the reader left off and marks everything read."""
+    from conftest import add_message
+
+    ana, bea, _cy = people
+    lobby = room_get_or_create(name="Lobby")[0]
+    ana_client, bea_client = logged_in(ana), logged_in(bea)
+    add_message(lobby, ana, "first")
+    bea_client.get("/chat/lobby/")  # Bea has read "first"
+    add_message(lobby, ana, "second")
+    add_message(lobby, ana, "third")
+
+    index = bea_client.get("/chat/").content.decode()
+    assert 'aria-label="2 unread"' in index and 'class="fw-bold"' in index
+    page = bea_client.get("/chat/lobby/").content.decode()
+    assert page.index(">first<") < page.index('id="new-messages"') < page.index(">second<")
+    assert 'aria-label="2 unread"' not in bea_client.get("/chat/").content.decode()
+    assert 'id="new-messages"' not in bea_client.get("/chat/lobby/").content.decode()
+    assert "unread" not in ana_client.get("/chat/").content.decode()  # never opened: not a member
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_an_open_room_is_marked_read_by_its_socket(people):
+    """Messages delivered live count as read once the socket syncs or closes."""
+    ana, bea, _cy = people
+    lobby = (await database_sync_to_async(room_get_or_create)(name="Lobby"))[0]
+    beas = await join("lobby", bea)
+    anas = await join("lobby", ana)
+    await anas.send_to(text_data='{"message": "hello", "key": "0b0c0a8e-5d4e-4b7f-9c1a-2f3e4d5c6b7a"}')
+    while "hello" not in await beas.receive_from():
+        pass
+    await beas.disconnect()
+    membership = await Membership.objects.aget(room=lobby, user=bea)
+    assert membership.last_read_seq == 1
+    await anas.disconnect()
