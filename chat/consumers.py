@@ -36,6 +36,7 @@ COMPOSER_PARTIAL = "chat/room_detail.html#message-form"
 STATUS_PARTIAL = "chat/room_detail.html#room-status"
 APPEND_PARTIAL = "chat/room_detail.html#messages-append"
 LOG_REPLACE_PARTIAL = "chat/room_detail.html#log-replace"
+TYPING_PARTIAL = "chat/room_detail.html#typing"
 
 # Close codes (4000-4999 are the application's). htmx's ws extension never retries 4xxx,
 # so a refused or ended socket does not reconnect forever.
@@ -65,6 +66,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
       any other field (a forged `username`) is ignored.
     - `{"after": int}` from the page's sync form, on every (re)connect and every 25 s: the seq of
       the newest message the page shows. It answers with whatever the page is missing.
+    - `{"typing": true, …}` from the message input, at most every 3 s while its text changes:
+      the room's other members are shown "<name> is typing…" (no database write).
     Out: HTML fragments that htmx swaps out of band by id:
     - to the room's group, after a message is saved: the message, rendered once for everyone
       (`services.message_broadcast`). Each socket forwards these in seq order, exactly once:
@@ -144,6 +147,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         if "after" in frame:
             await self.sync(frame["after"])
+        elif frame.get("typing") is True:
+            await self.typing()
         elif isinstance(frame.get("message"), str):
             await self.post(frame)
 
@@ -192,6 +197,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
             else:
                 form = MessageForm()
         await self.send(text_data=render_to_string(COMPOSER_PARTIAL, {"form": form}))
+
+    async def typing(self) -> None:
+        """The reader is typing: tell the others in the room (rendered once; no database)."""
+        user = self.scope["user"]
+        html = render_to_string(TYPING_PARTIAL, {"typist": user.get_username()})
+        await self.channel_layer.group_send(
+            self.room.group_name, {"type": "chat.typing", "user_id": user.pk, "html": html}
+        )
+
+    async def chat_typing(self, event):
+        """Someone in the room is typing: show it, unless it is this socket's own user."""
+        if event["user_id"] != self.scope["user"].pk and self.cursor is not None:
+            await self.send(text_data=event["html"])
 
     async def chat_message(self, event):
         """A message saved in this room: forward its fragment if it is the next one in order."""

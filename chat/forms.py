@@ -30,6 +30,11 @@ class MessageForm(forms.Form):
         max_length=Message.BODY_MAX_LENGTH,
         strip=True,
         error_messages={"required": "Type a message before sending."},
+        # While its text changes, the input itself sends a typing frame over the room's socket,
+        # at most every 3 s; hx-vals marks it so that the server does not take it for a message.
+        widget=forms.TextInput(
+            attrs={"ws-send": "", "hx-trigger": "input changed throttle:3s", "hx-vals": '{"typing": true}'}
+        ),
     )
     key = forms.UUIDField(
         widget=forms.HiddenInput,

@@ -105,3 +105,15 @@ class ChatInTheBrowserTests(BrowserTestCase):
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name="Lobby")).to_be_visible()
         expect(page.get_by_role("status")).to_have_text("Connected")
+
+    def test_typing_indicator_appears_for_the_other_member_and_goes_away(self):
+        """Bea sees "ana is typing…" while Ana types; it is gone a few seconds after she stops."""
+        ana, bea = self.sign_up("ana"), self.sign_up("bea")
+        self.enter_room(ana, "Lobby")
+        self.enter_room(bea, "Lobby")
+
+        ana.get_by_label("Message", exact=True).press_sequentially("I am wri", delay=50)
+
+        expect(bea.get_by_text("ana is typing…")).to_be_visible()
+        expect(ana.get_by_text("ana is typing…")).to_have_count(0)
+        expect(bea.get_by_text("ana is typing…")).to_be_hidden(timeout=8000)

@@ -224,3 +224,25 @@ async def test_first_message_of_the_day_pushes_its_day_separator(make_user):
     assert first_push.index("day-separator") < first_push.index("first")
     assert "day-separator" not in second_push
     await ana_socket.disconnect()
+
+
+async def test_typing_is_shown_to_the_others_in_the_room_not_the_typist(make_user):
+    """A typing frame (the input's, carrying the form's fields too) tells Bea, not Ana, saves
+    nothing; Ana's next message clears the indicator."""
+    ana = await database_sync_to_async(make_user)("ana")
+    bea = await database_sync_to_async(make_user)("bea")
+    room = await create_room("Lobby")
+    ana_socket = await join(room.slug, ana)
+    bea_socket = await join(room.slug, bea)
+
+    await ana_socket.send_to(text_data=frame(message="half a thou", typing=True))
+
+    shown = await bea_socket.receive_from()
+    assert shown.startswith('<div id="typing"') and "ana is typing…" in shown
+    assert await ana_socket.receive_nothing(timeout=0.2)
+    assert await messages_in(room) == []
+    await ana_socket.send_to(text_data=frame(message="half a thought"))
+    pushed = await bea_socket.receive_from()
+    assert '<div id="typing" class="typing" aria-live="polite"></div>' in pushed
+    await ana_socket.disconnect()
+    await bea_socket.disconnect()
