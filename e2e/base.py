@@ -22,6 +22,16 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct horse battery"
 
 
+def sign_up(page: Page, username: str) -> None:
+    """Sign `username` up through the form on `page`'s site; ends on the room index."""
+    page.goto("/accounts/signup/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
+    page.get_by_label("Password confirmation").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Rooms")).to_be_visible()
+
+
 class FreshExecutorDaphneProcess(DaphneProcess):
     """Daphne in a forked child, with what the fork must not inherit replaced.
 
@@ -79,14 +89,9 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
         return page
 
     def sign_up(self, username: str) -> Page:
-        """Sign `username` up through the form; returns their page, on the room index."""
+        """Sign `username` up in a new context; returns their page, on the room index."""
         page = self.new_user_page()
-        page.goto("/accounts/signup/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password", exact=False).first.fill(PASSWORD)
-        page.get_by_label("Password confirmation").fill(PASSWORD)
-        page.get_by_role("button", name="Sign up").click()
-        expect(page.get_by_role("heading", name="Rooms")).to_be_visible()
+        sign_up(page, username)
         return page
 
     def enter_room(self, page: Page, name: str) -> None:

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.models import Message
-from e2e.base import PASSWORD
+from e2e.base import sign_up
 from e2e.servers import free_port, server_env, uvicorn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -20,11 +20,7 @@ def member_page(browser, base_url: str, username: str):
     context = browser.new_context(base_url=base_url)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto("/accounts/signup/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
-    page.get_by_label("Password confirmation").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
+    sign_up(page, username)
     page.get_by_label("Room name").fill("Lobby")
     page.get_by_role("button", name="Go to room").click()
     expect(page.get_by_role("status")).to_have_text("Connected")
