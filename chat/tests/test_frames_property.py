@@ -6,8 +6,6 @@ import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
-from django.contrib.auth import get_user_model
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from chat.models import Message

@@ -171,3 +171,18 @@ async def test_an_open_room_is_marked_read_by_its_socket(people):
     membership = await Membership.objects.aget(room=lobby, user=bea)
     assert membership.last_read_seq == 1
     await anas.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_member_leaves_a_private_room_from_its_page_and_loses_sight_of_it(people):
+    ana, bea, _cy = people
+    plans = room_create_private(name="Plans", creator=ana)
+    membership_invite(room=plans, inviter=ana, username="bea")
+    client = logged_in(bea)
+    assert "Leave room" in client.get("/chat/plans/").content.decode()
+
+    response = client.post(f"/chat/plans/members/{bea.pk}/remove/", follow=True)
+
+    assert response.redirect_chain == [("/chat/", 302)]
+    assert "You left Plans." in response.content.decode()
+    assert client.get("/chat/plans/").status_code == 404

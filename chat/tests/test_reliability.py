@@ -10,7 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import OperationalError
 
-from chat.consumers import CLOSE_NOT_AUTHENTICATED, NOT_SAVED, TOO_FAST, TOO_LARGE
+from chat.consumers import NOT_SAVED, TOO_FAST, TOO_LARGE
 from chat.models import Message
 from chat.ratelimits import message_rate_limits_reset
 from chat.services import room_get_or_create
