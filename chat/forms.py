@@ -14,6 +14,31 @@ class RoomForm(forms.Form):
     )
 
 
+class DirectForm(forms.Form):
+    """Start a direct conversation: the usernames of the other people, separated by spaces or
+    commas (one name for a one-to-one conversation)."""
+
+    usernames = forms.CharField(label="Message someone", max_length=1500, strip=True)
+
+    def clean_usernames(self) -> list[str]:
+        return self.cleaned_data["usernames"].replace(",", " ").split()
+
+
+class RoomSettingsForm(forms.Form):
+    """A room's settings page: its name and description (the slug, and so its links, stay).
+    Whether another room has the name is for the service to say (room_update)."""
+
+    name = forms.CharField(label="Name", max_length=Room.NAME_MAX_LENGTH, strip=True)
+    description = forms.CharField(
+        label="Description",
+        max_length=Room.DESCRIPTION_MAX_LENGTH,
+        required=False,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the room is for, shown under its name.",
+    )
+
+
 class InviteForm(forms.Form):
     """Add someone to a private room by their username."""
 

@@ -14,23 +14,30 @@ class Room(models.Model):
     and shorter than 100 characters (Channels' rule), so it is capped at SLUG_MAX_LENGTH.
     A public room is listed for everyone, and whoever opens it joins it. A private room is
     invisible to non-members (its name is not reserved either: `name_key` is None), and its
-    members invite others.
+    members invite others. A direct conversation is a private room whose `direct_key` names its
+    set of people, so that each set has exactly one. An archived room is read-only.
     """
 
     NAME_MAX_LENGTH = 80
     SLUG_MAX_LENGTH = 50
+    DESCRIPTION_MAX_LENGTH = 300
 
     name = models.CharField(max_length=NAME_MAX_LENGTH)
     # What makes two names the same room, computed on save: compared in Python, not with the
     # database's LOWER()/ILIKE, which fold only ASCII on SQLite ("AÑO" != "año").
     name_key = models.CharField(max_length=4 * NAME_MAX_LENGTH, unique=True, null=True, editable=False)
     slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=False)
+    description = models.CharField(max_length=DESCRIPTION_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The `seq` of the room's newest message: each message takes the next one, under this
     # row's lock, so a room's messages are numbered 1, 2, 3... in commit order.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     is_private = models.BooleanField(default=False)
+    # A direct conversation's people, as their sorted user ids ("3,7,12"): unique, so that one set
+    # of people has one conversation however many times, and by whom, it is started.
+    direct_key = models.CharField(max_length=255, unique=True, null=True, blank=True, editable=False)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -61,9 +68,24 @@ class Room(models.Model):
         return reverse("chat:room_detail", kwargs={"slug": self.slug})
 
     @property
+    def is_direct(self) -> bool:
+        return self.direct_key is not None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
     def group_name(self) -> str:
-        """The channel-layer group every open socket on this room joins."""
+        """The channel-layer group of the sockets open on this room's page: typing, presence
+        and the room's header and composer are pushed here."""
         return f"room.{self.slug}"
+
+    @property
+    def members_group_name(self) -> str:
+        """The channel-layer group of the room's members' sockets, on any chat page: its
+        messages are pushed here, for the room's page and for every member's sidebar."""
+        return f"members.{self.slug}"
 
 
 class Message(models.Model):

@@ -5,6 +5,7 @@ only after the database commits, broadcasts (Zulip's `send_event_on_commit`): no
 pushed that was not saved.
 """
 
+import secrets
 import uuid
 
 from asgiref.sync import async_to_sync
@@ -20,19 +21,27 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .forms import MessageForm
 from .models import Membership, Message, Room
 
 MESSAGES_APPEND_PARTIAL = "chat/room_detail.html#messages-append"
+ROOM_CHANGED_PARTIAL = "chat/room_detail.html#room-changed"
+ARCHIVED = "This room is archived: it is read-only."
+# Slugs that are other pages' paths under /chat/ (chat/urls.py).
+RESERVED_SLUGS = {"direct"}
+# The most people a direct conversation may have, its starter included (Slack's is 9).
+DIRECT_MAX_PEOPLE = 9
 
 
 def _room_slug_available(name: str) -> str:
     """A slug for a new room named `name` that no room has yet: ASCII, at most 50 characters.
 
     Accents are folded to ASCII by Django's `slugify` ("Café año" -> "cafe-ano"); a name with no
-    ASCII letters left (emoji only) becomes "room"; a taken slug gets "-2", "-3"...
+    ASCII letters left (emoji only) becomes "room"; a taken slug, or one that names another
+    page under /chat/ (RESERVED_SLUGS), gets "-2", "-3"...
     """
     base = slugify(name)[: Room.SLUG_MAX_LENGTH - 6].strip("-") or "room"
-    taken = set(Room.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    taken = set(Room.objects.filter(slug__startswith=base).values_list("slug", flat=True)) | RESERVED_SLUGS
     candidate, n = base, 1
     while candidate in taken:
         n += 1
@@ -93,7 +102,10 @@ def membership_join(*, room: Room, user: AbstractBaseUser) -> Membership:
         if membership is None:
             raise PermissionDenied("Only members can enter a private room.")
         return membership
-    return Membership.objects.get_or_create(room=room, user=user)[0]
+    membership, created = Membership.objects.get_or_create(room=room, user=user)
+    if created:
+        transaction.on_commit(lambda: sidebar_refresh(user_id=user.pk))
+    return membership
 
 
 def room_may_enter(*, room: Room, user: AbstractBaseUser) -> bool:
@@ -103,8 +115,11 @@ def room_may_enter(*, room: Room, user: AbstractBaseUser) -> bool:
 
 def membership_mark_read(*, room: Room, user: AbstractBaseUser, seq: int) -> None:
     """Record that `user` has read `room` up to message `seq` (never moving the marker back).
-    One UPDATE; nothing if they are not a member."""
-    Membership.objects.filter(room=room, user=user, last_read_seq__lt=seq).update(last_read_seq=seq)
+    One UPDATE; nothing if they are not a member. If the marker moved, once committed, the
+    user's open sockets are told (`membership.read`), so that every tab's sidebar agrees."""
+    if Membership.objects.filter(room=room, user=user, last_read_seq__lt=seq).update(last_read_seq=seq):
+        event = {"type": "membership.read", "room": room.pk, "seq": seq}
+        transaction.on_commit(lambda: async_to_sync(_group_send)(user_group_name(user.pk), event))
 
 
 def rooms_with_unread(user: AbstractBaseUser) -> QuerySet[Room]:
@@ -117,10 +132,137 @@ def rooms_with_unread(user: AbstractBaseUser) -> QuerySet[Room]:
     )
 
 
+def room_titles_set(*, rooms: list[Room], reader: AbstractBaseUser) -> list[Room]:
+    """Set `room.title` on each of `rooms`, as `reader` sees it: a room's name, or for a direct
+    conversation the names of its other people ("bea, cy"). One query if any is direct."""
+    direct = [room.pk for room in rooms if room.is_direct]
+    others: dict[int, list[str]] = {}
+    if direct:
+        rows = (
+            Membership.objects.filter(room__in=direct).exclude(user=reader)
+            .order_by("user__username").values_list("room_id", "user__username")
+        )
+        for room_id, username in rows:
+            others.setdefault(room_id, []).append(username)
+    for room in rooms:
+        room.title = ", ".join(others.get(room.pk, [])) or room.name
+    return rooms
+
+
+def rooms_for_sidebar(user: AbstractBaseUser) -> list[Room]:
+    """The rooms `user` is a member of, for their sidebar: rooms by name, then direct
+    conversations by title. Each room carries `last_read_seq` (the user's marker), `unread`
+    (how many messages came after it) and `title` (room_titles_set). One or two queries."""
+    memberships = Membership.objects.filter(user=user).select_related("room")
+    rooms = []
+    for membership in memberships:
+        room = membership.room
+        room.last_read_seq = membership.last_read_seq
+        room.unread = max(room.last_seq - membership.last_read_seq, 0)
+        rooms.append(room)
+    room_titles_set(rooms=rooms, reader=user)
+    return sorted(rooms, key=lambda room: (room.is_direct, room.title.casefold(), room.pk))
+
+
+def sidebar_refresh(*, user_id: int) -> None:
+    """Ask every open socket of user `user_id` to re-read and re-send its sidebar: call after
+    their memberships changed (a room joined, an invitation, a new direct conversation)."""
+    async_to_sync(_group_send)(user_group_name(user_id), {"type": "sidebar.refresh"})
+
+
+def room_get_or_create_direct(*, starter: AbstractBaseUser, usernames: list[str]) -> tuple[Room, bool]:
+    """Return `(room, created)`: the direct conversation between `starter` and the active users
+    called `usernames` (exact usernames; `starter`'s own is ignored), created if it is new.
+
+    There is exactly one conversation per set of people, whoever starts it (the unique
+    `direct_key`; two people starting it at once get the same room). It behaves as a private
+    room whose members are those people. Raises ValidationError if a username is unknown, if
+    no one else is named, or if the set has more than DIRECT_MAX_PEOPLE people. Once
+    committed, every member's open sockets add it to their sidebar.
+    """
+    names = {name for name in usernames if name} - {starter.get_username()}
+    others = list(get_user_model().objects.filter(username__in=names, is_active=True))
+    unknown = sorted(names - {other.get_username() for other in others})
+    if unknown:
+        raise ValidationError(f"There is no one called {', '.join(unknown)}.")
+    if not others:
+        raise ValidationError("Name at least one other person to talk to.")
+    people = sorted([starter, *others], key=lambda person: person.pk)
+    if len(people) > DIRECT_MAX_PEOPLE:
+        raise ValidationError(f"A direct conversation has at most {DIRECT_MAX_PEOPLE} people.")
+    key = ",".join(str(person.pk) for person in people)
+    name = ", ".join(sorted(person.get_username() for person in people))[: Room.NAME_MAX_LENGTH]
+    for _attempt in range(3):
+        room = Room.objects.filter(direct_key=key).first()
+        if room is not None:
+            return room, False
+        try:
+            with transaction.atomic():
+                # A random slug: a conversation's URL does not say who is in it.
+                room = Room.objects.create(
+                    name=name, slug=f"dm-{secrets.token_hex(6)}", is_private=True, direct_key=key,
+                    created_by=starter,
+                )
+                Membership.objects.bulk_create(Membership(room=room, user=person) for person in people)
+                for person in people:
+                    transaction.on_commit(lambda user_id=person.pk: sidebar_refresh(user_id=user_id))
+                return room, True
+        except IntegrityError:
+            continue  # Someone started the same conversation in between: read theirs.
+    raise IntegrityError(f"Could not start a conversation for {key}")
+
+
+def room_update(*, room: Room, editor: AbstractBaseUser, name: str, description: str) -> Room:
+    """Rename `room` and set its description, at the request of `editor`, who must be its
+    creator or staff (PermissionDenied otherwise, and for direct conversations, whose name is
+    their people, and archived rooms, which are read-only).
+
+    `name` must already be valid (as for room_get_or_create); the slug, and so every link and
+    open socket, stays. Raises ValidationError (on "name") if another public room already has
+    that name. Once committed, the room's open pages get the new header and its members'
+    sidebars the new name.
+    """
+    if room.is_direct or room.is_archived or not (editor.is_staff or editor.pk == room.created_by_id):
+        raise PermissionDenied("Only the room's creator or staff can change its settings.")
+    room.name, room.description = name, description
+    try:
+        with transaction.atomic():
+            room.save(update_fields=["name", "name_key", "description"])
+    except IntegrityError:
+        raise ValidationError({"name": f"There is already a room called {Room.normalize_name(name)}."}) from None
+    transaction.on_commit(lambda: room_changed_broadcast(room=room))
+    return room
+
+
+def room_archive(*, room: Room, archived: bool = True) -> Room:
+    """Archive `room` (read-only: no one can post; its history stays) or, with `archived`
+    False, restore it. For moderators: the admin's actions call it. Once committed, the room's
+    open pages show the change (the composer gives way to a notice) and its members'
+    sidebars mark it."""
+    room.archived_at = timezone.now() if archived else None
+    room.save(update_fields=["archived_at"])
+    transaction.on_commit(lambda: room_changed_broadcast(room=room, composer=True))
+    return room
+
+
+def room_changed_broadcast(*, room: Room, composer: bool = False) -> None:
+    """Push `room`'s header (and, if `composer`, its composer), rendered once, to its members'
+    sockets (`room.changed`): the pages open on it swap them in, and every member's sidebar
+    re-reads it. A fresh composer clears what people were typing: send it only when the room's
+    archived state changed. Call from synchronous code, after the change is committed."""
+    room.title = room.name
+    context = {"room": room, "form": MessageForm(), "composer": composer}
+    html = render_to_string(ROOM_CHANGED_PARTIAL, context)
+    async_to_sync(_group_send)(room.members_group_name, {"type": "room.changed", "room": room.pk, "html": html})
+
+
 def membership_invite(*, room: Room, inviter: AbstractBaseUser, username: str) -> Membership:
     """Add the user called `username` to `room`, at the request of `inviter`, who must be a
-    member (PermissionDenied otherwise). Raises ValidationError if there is no such user or
-    they are already a member."""
+    member (PermissionDenied otherwise, and for a direct conversation, whose people are fixed:
+    start another one). Raises ValidationError if there is no such user or they are already a
+    member. Once committed, the invitee's open sockets add the room to their sidebar."""
+    if room.is_direct:
+        raise PermissionDenied("A direct conversation's people are fixed: start a new one to add someone.")
     if not Membership.objects.filter(room=room, user=inviter).exists():
         raise PermissionDenied("Only members can invite people to this room.")
     invitee = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -129,18 +271,24 @@ def membership_invite(*, room: Room, inviter: AbstractBaseUser, username: str) -
     membership, created = Membership.objects.get_or_create(room=room, user=invitee)
     if not created:
         raise ValidationError(f"{username} is already a member.")
+    transaction.on_commit(lambda: sidebar_refresh(user_id=invitee.pk))
     return membership
 
 
 def membership_remove(*, room: Room, remover: AbstractBaseUser, user: AbstractBaseUser) -> None:
     """Remove `user` from `room`. Allowed to the room's creator and to staff, and to `user`
     themselves (leaving); PermissionDenied otherwise. Once committed, the removed user's open
-    sockets re-check their access: on a private room they close with 4003 within a second."""
+    sockets re-check their access: on a private room they close with 4003 within a second; the
+    others drop it from their sidebar. Direct conversations cannot be left (PermissionDenied):
+    their set of people is what they are."""
+    if room.is_direct:
+        raise PermissionDenied("No one can leave or be removed from a direct conversation.")
     if not (remover.pk == user.pk or remover.is_staff or remover.pk == room.created_by_id):
         raise PermissionDenied("Only the room's creator or staff can remove members.")
     with transaction.atomic():
         Membership.objects.filter(room=room, user=user).delete()
         transaction.on_commit(lambda: user_sockets_check(user_id=user.pk))
+        transaction.on_commit(lambda: sidebar_refresh(user_id=user.pk))
 
 
 def _flag_new_days(messages: list[Message], previous_day=None) -> list[Message]:
@@ -200,7 +348,8 @@ def message_create(
     `body` is validated again here (non-blank, at most Message.BODY_MAX_LENGTH characters) and
     raises `django.core.exceptions.ValidationError` if invalid; nothing is saved or sent then.
     The message takes the room's next `seq` under the room row's lock, so seq order is commit
-    order. If `author` already sent a message with this `client_key` (a resend), that message is
+    order; an archived room raises ValidationError(ARCHIVED). The author's read marker moves
+    to their own message (one's own messages are never unread). If `author` already sent a message with this `client_key` (a resend), that message is
     returned and nothing new is saved or sent. Database errors (`django.db.DatabaseError`)
     propagate, with nothing sent.
     """
@@ -209,12 +358,17 @@ def message_create(
     message.full_clean(exclude=["seq", "room", "author"], validate_constraints=False)
     try:
         with transaction.atomic():
-            locked = Room.objects.select_for_update().only("last_seq", "last_message_at").get(pk=room.pk)
+            locked = Room.objects.select_for_update().only("last_seq", "last_message_at", "archived_at").get(
+                pk=room.pk
+            )
+            if locked.archived_at is not None:
+                raise ValidationError(ARCHIVED)
             message.seq = locked.last_seq + 1
             previous = locked.last_message_at
             message.new_day = previous is None or timezone.localdate(previous) != message.day
             message.save()
             Room.objects.filter(pk=room.pk).update(last_seq=message.seq, last_message_at=message.created_at)
+            Membership.objects.filter(room=room, user=author).update(last_read_seq=message.seq)
             transaction.on_commit(lambda: message_broadcast(message=message))
     except IntegrityError:
         if client_key is not None:
@@ -226,18 +380,19 @@ def message_create(
 
 
 def message_broadcast(*, message: Message) -> None:
-    """Render `message` once as an out-of-band fragment and send it to its room's group.
+    """Render `message` once as an out-of-band fragment and send it to its room's members.
 
     `message.new_day` (set by message_create) says whether a day separator goes before it. The
-    event is `{"type": "chat.message", "seq": …, "html": …}`; the fragment appends the message
-    and moves the reader's cursor to its seq. Every member receives the same text: what differs
-    per reader ("mine" or "theirs") is styled by the reader's page, so fan-out costs no render
-    or query per recipient. Call it from synchronous code, after the message is committed.
+    event is `{"type": "chat.message", "room": room id, "seq": …, "author": user id, "html": …}`
+    to the room's members group: a socket on the room's page appends the fragment (which also
+    moves the reader's cursor to its seq); a member's socket on another page only moves that
+    room's unread count in its sidebar. Every member receives the same text: what differs per
+    reader ("mine" or "theirs") is styled by the reader's page, so fan-out costs no render or
+    query per recipient. Call it from synchronous code, after the message is committed.
     """
     html = render_to_string(MESSAGES_APPEND_PARTIAL, {"messages": [message], "cursor": message.seq})
-    async_to_sync(_group_send)(
-        message.room.group_name, {"type": "chat.message", "seq": message.seq, "html": html}
-    )
+    event = {"type": "chat.message", "room": message.room_id, "seq": message.seq, "author": message.author_id, "html": html}
+    async_to_sync(_group_send)(message.room.members_group_name, event)
 
 
 def user_group_name(user_id: int) -> str:

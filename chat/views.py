@@ -2,12 +2,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .forms import InviteForm, MessageForm, RoomForm
+from .forms import DirectForm, InviteForm, MessageForm, RoomForm, RoomSettingsForm
 from .services import (
     membership_invite,
     membership_join,
@@ -17,9 +18,18 @@ from .services import (
     messages_before,
     room_create_private,
     room_get_or_create,
+    room_get_or_create_direct,
+    room_titles_set,
+    room_update,
+    rooms_for_sidebar,
     rooms_visible_to,
     rooms_with_unread,
 )
+
+
+def _sidebar(user, room=None) -> dict:
+    """The context of the chat layout's sidebar: `user`'s rooms, with `room` as the current one."""
+    return {"sidebar_rooms": rooms_for_sidebar(user), "current_room_id": room and room.pk}
 
 
 @login_required
@@ -34,14 +44,17 @@ def room_list(request):
         else:
             room, _created = room_get_or_create(name=form.cleaned_data["name"], creator=request.user)
         return redirect(room)
-    return render(request, "chat/room_list.html", {"form": form, "rooms": rooms_with_unread(request.user)})
+    rooms = rooms_with_unread(request.user).filter(direct_key=None)
+    return render(request, "chat/room_list.html", {"form": form, "rooms": rooms, **_sidebar(request.user)})
 
 
 @login_required
 def room_detail(request, slug):
-    """A room's page: the latest messages grouped by day, the live composer, and its members.
-    Opening a public room joins it; a private room is a 404 to non-members (it is invisible)."""
+    """A room's page: the latest messages grouped by day, the live composer, its members and
+    who is online, and the sidebar. Opening a public room joins it; a private room (a direct
+    conversation too) is a 404 to non-members (it is invisible)."""
     room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
+    room_titles_set(rooms=[room], reader=request.user)
     membership = membership_join(room=room, user=request.user)
     history = message_history(room=room)
     cursor = history[-1].seq if history else 0
@@ -57,6 +70,7 @@ def room_detail(request, slug):
         "sync_seconds": settings.CHAT_SYNC_SECONDS,
         "members": [m.user for m in room.memberships.select_related("user").order_by("user__username")],
         "may_remove": request.user.is_staff or request.user.pk == room.created_by_id,
+        **_sidebar(request.user, room),
     }
     return render(request, "chat/room_detail.html", context)
 
@@ -105,3 +119,46 @@ def room_member_remove(request, slug, user_id):
         return redirect("chat:room_list")
     messages.success(request, f"{member.get_username()} was removed from {room.name}.")
     return redirect(room)
+
+
+@login_required
+@require_POST
+def direct_start(request):
+    """Go to the direct conversation with the people named in `usernames` (spaces or commas
+    between them), starting it if it is new; back where the reader was, with the error, if a
+    name is wrong."""
+    form = DirectForm(request.POST)
+    if form.is_valid():
+        try:
+            room, _created = room_get_or_create_direct(starter=request.user, usernames=form.cleaned_data["usernames"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            return redirect(room)
+    else:
+        messages.error(request, "Name someone to talk to.")
+    back = request.headers.get("referer")
+    return redirect(back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) else "chat:room_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_settings(request, slug):
+    """A room's settings: its name and description, for its creator and staff (403 for other
+    members, and for direct conversations and archived rooms); leaving is on the room's page."""
+    room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
+    if room.is_direct or room.is_archived or not (request.user.is_staff or request.user.pk == room.created_by_id):
+        raise PermissionDenied("Only the room's creator or staff can change its settings.")
+    form = RoomSettingsForm(request.POST or None, initial={"name": room.name, "description": room.description})
+    if request.method == "POST" and form.is_valid():
+        try:
+            room_update(room=room, editor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error("name", error.message_dict.get("name", error.messages))
+        else:
+            messages.success(request, "Room settings saved.")
+            return redirect(room)
+    room.refresh_from_db(fields=["name", "description"])
+    room.title = room.name
+    context = {"room": room, "form": form, **_sidebar(request.user, room)}
+    return render(request, "chat/room_settings.html", context)

@@ -29,7 +29,7 @@ def sign_up(page: Page, username: str) -> None:
     page.get_by_label("Password", exact=False).first.fill(PASSWORD)
     page.get_by_label("Password confirmation").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("heading", name="Rooms")).to_be_visible()
+    expect(page.get_by_role("heading", name="Rooms", exact=True)).to_be_visible()
 
 
 class FreshExecutorDaphneProcess(DaphneProcess):

@@ -21,12 +21,13 @@ class PrivateRoomsInTheBrowserTests(BrowserTestCase):
 
         for page in (bea, cy):
             page.goto("/chat/")
-        expect(bea.get_by_role("link", name="Plans")).to_be_visible()
-        expect(cy.get_by_role("list", name="Rooms")).not_to_contain_text("Plans")
+        expect(bea.get_by_role("list", name="Rooms", exact=True).get_by_role("link", name="Plans")).to_be_visible()
+        expect(cy.get_by_role("list", name="Rooms", exact=True)).not_to_contain_text("Plans")
+        expect(cy.get_by_role("navigation", name="Your rooms and conversations")).not_to_contain_text("Plans")
         response = cy.goto("/chat/plans/")
         assert response.status == 404
 
-        bea.get_by_role("link", name="Plans").click()
+        bea.get_by_role("list", name="Rooms", exact=True).get_by_role("link", name="Plans").click()
         expect(bea.get_by_role("status")).to_have_text("Connected")
         expect(ana.get_by_role("status")).to_have_text("Connected")
         self.send(bea, "Just between us")

@@ -245,6 +245,10 @@ CHAT_HISTORY_LIMIT = int(os.environ.get("CHAT_HISTORY_LIMIT", "50"))
 # How often an open room page re-sends its cursor, so that a message whose live event was lost
 # (with no later one to reveal the gap) still arrives within this many seconds.
 CHAT_SYNC_SECONDS = int(os.environ.get("CHAT_SYNC_SECONDS", "25"))
+# How long a socket stays "online" in a room after its last heartbeat (its page's sync, every
+# CHAT_SYNC_SECONDS): long enough for a background tab, whose timers browsers slow to once a
+# minute; short enough that the sockets of a crashed worker soon stop counting.
+CHAT_PRESENCE_TTL_SECONDS = int(os.environ.get("CHAT_PRESENCE_TTL_SECONDS", "90"))
 # A frame larger than this is refused with an error (a 4,000-character message in 4-byte
 # characters, with its JSON, fits).
 CHAT_FRAME_MAX_BYTES = int(os.environ.get("CHAT_FRAME_MAX_BYTES", "32768"))

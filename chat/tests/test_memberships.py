@@ -4,7 +4,6 @@ on the socket."""
 import pytest
 from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
 
 from chat.consumers import CLOSE_NOT_A_MEMBER
 from chat.models import Membership, Room
@@ -15,18 +14,7 @@ from chat.services import (
     room_get_or_create,
     rooms_visible_to,
 )
-from conftest import join, open_socket
-
-
-@pytest.fixture
-def people(make_user):
-    return make_user("ana"), make_user("bea"), make_user("cy")
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from conftest import join, logged_in, open_socket
 
 
 @pytest.mark.django_db

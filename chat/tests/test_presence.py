@@ -1,0 +1,83 @@
+"""Who is online in a room: pushed when people come and go, a user with several tabs counted
+once, and an entry nobody renews (a crashed worker's) gone at the next heartbeat. Runs on the
+in-memory store, and on Redis when REDIS_URL is set."""
+
+import asyncio
+import json
+import re
+
+import pytest
+from channels.db import database_sync_to_async
+from django.test import Client
+
+from chat.presence import Present, presence_list, presence_touch
+from chat.services import room_get_or_create
+from conftest import join, open_socket
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
+
+
+def online_in(fragment: str) -> list[str]:
+    """The usernames a presence fragment shows, in order."""
+    assert 'id="presence"' in fragment
+    return re.findall(r'<li class="list-inline-item presence-user">([^<]+)</li>', fragment)
+
+
+@pytest.fixture
+def lobby_and_people(make_user):
+    @database_sync_to_async
+    def make():
+        return room_get_or_create(name="Lobby")[0], make_user("ana"), make_user("bea")
+
+    return make
+
+
+async def test_presence_counts_a_user_with_two_sockets_once(lobby_and_people):
+    """Bea's second tab changes nothing for Ana; Bea goes offline when her last tab closes."""
+    room, ana, bea = await lobby_and_people()
+    anas = await join(room.slug, ana)
+    bea_laptop = await join(room.slug, bea, client=Client())
+    assert online_in(await anas.receive_side()) == ["ana", "bea"]
+
+    bea_phone = await join(room.slug, bea, client=Client())
+    assert await anas.receive_nothing_at_all()
+    assert await presence_list(room_id=room.pk) == [Present("ana", ana.pk), Present("bea", bea.pk)]
+
+    await bea_laptop.disconnect()
+    assert await anas.receive_nothing_at_all()
+    await bea_phone.disconnect()
+    assert online_in(await anas.receive_side()) == ["ana"]
+    await anas.disconnect()
+
+
+async def test_connecting_socket_is_shown_who_is_online_itself_included_once(lobby_and_people):
+    """A room socket's first frame says who is online: itself too, and each user once."""
+    room, ana, bea = await lobby_and_people()
+    anas = await join(room.slug, ana, client=Client())
+    anas_other_tab = await join(room.slug, ana, client=Client())
+    beas, connected = await open_socket(room.slug, bea)
+
+    first = await beas.receive_from()
+
+    assert connected and 'id="room-status"' in first
+    assert online_in(first) == ["ana", "bea"]
+    for socket in (anas, anas_other_tab, beas):
+        await socket.disconnect()
+
+
+async def test_presence_nobody_renews_expires_at_the_next_heartbeat(lobby_and_people, settings):
+    """A socket whose worker died stops renewing its entry: once it expires, the others' next
+    heartbeat (their sync) shows it gone, with no goodbye needed."""
+    settings.CHAT_PRESENCE_TTL_SECONDS = 1
+    room, ana, bea = await lobby_and_people()
+    await presence_touch(room_id=room.pk, user=bea, channel_name="crashed-worker!socket")
+    anas, _connected = await open_socket(room.slug, ana)
+    assert online_in(await anas.receive_from()) == ["ana", "bea"]
+    await anas.send_to(text_data=json.dumps({"after": "0"}))
+    assert await anas.receive_nothing_at_all()  # bea's entry is still fresh: nothing changed
+
+    await asyncio.sleep(1.2)  # the entry's time to live passes, with no heartbeat from bea
+    await anas.send_to(text_data=json.dumps({"after": "0"}))
+
+    assert online_in(await anas.receive_side()) == ["ana"]
+    await anas.disconnect()

@@ -1,0 +1,148 @@
+"""The sidebar: the reader's rooms and direct conversations with live unread counts, pushed on
+the reader's own socket, costing no query per recipient per message."""
+
+import re
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from chat.models import Membership
+from chat.services import (
+    membership_invite,
+    membership_join,
+    message_create,
+    room_create_private,
+    room_get_or_create,
+    rooms_for_sidebar,
+)
+from conftest import open_socket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def unread_badge(fragment: str, room) -> str | None:
+    """The unread count `fragment` shows on `room`'s sidebar entry ("2"), or None."""
+    entry = re.search(rf'<li id="sidebar-room-{room.pk}">(.*?)</li>', fragment, re.S)
+    assert entry, fragment
+    badge = re.search(r'aria-label="(\d+) unread"', entry.group(1))
+    return badge and badge.group(1)
+
+
+@pytest.fixture
+def two_rooms(make_user):
+    """Ana and Bea, both members of Lobby and Random."""
+
+    @database_sync_to_async
+    def make():
+        ana, bea = make_user("ana"), make_user("bea")
+        lobby, random = room_get_or_create(name="Lobby")[0], room_get_or_create(name="Random")[0]
+        for room in (lobby, random):
+            for user in (ana, bea):
+                membership_join(room=room, user=user)
+        return ana, bea, lobby, random
+
+    return make
+
+
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_message_elsewhere_moves_its_unread_count_and_reading_it_clears_it(two_rooms):
+    """Ana, on the index, sees Random's count go to 1 then 2 as Bea posts there, and go when
+    she opens Random in another tab."""
+    ana, bea, lobby, random = await two_rooms()
+    anas, connected = await open_socket(None, ana)
+    first = await anas.receive_side()
+    assert connected and unread_badge(first, lobby) is None and unread_badge(first, random) is None
+
+    await database_sync_to_async(message_create)(room=random, author=bea, body="one")
+    assert unread_badge(await anas.receive_side(), random) == "1"
+    await database_sync_to_async(message_create)(room=random, author=bea, body="two")
+    entry = await anas.receive_side()
+    assert unread_badge(entry, random) == "2" and 'class="sidebar-room unread"' in entry
+
+    other_tab = Client()
+    await database_sync_to_async(other_tab.force_login)(ana)
+    await database_sync_to_async(other_tab.get)("/chat/random/")
+    assert unread_badge(await anas.receive_side(), random) is None
+    await anas.disconnect()
+
+
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_own_messages_do_not_count_as_unread(two_rooms):
+    """Ana posting in Random (from another device) changes nothing in her sidebar."""
+    ana, _bea, _lobby, random = await two_rooms()
+    anas, _connected = await open_socket(None, ana)
+    await anas.receive_side()
+
+    await database_sync_to_async(message_create)(room=random, author=ana, body="mine")
+
+    assert await anas.receive_nothing_at_all()
+    assert {room.slug: room.unread for room in await database_sync_to_async(rooms_for_sidebar)(ana)} == {
+        "lobby": 0, "random": 0,
+    }
+    await anas.disconnect()
+
+
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_an_invitation_adds_the_room_to_the_invitees_open_sidebar_live(two_rooms):
+    """Bea invites Ana to a private room: Ana's open sidebar shows it, then counts its messages."""
+    ana, bea, _lobby, _random = await two_rooms()
+    anas, _connected = await open_socket(None, ana)
+    assert "Plans" not in await anas.receive_side()
+    plans = await database_sync_to_async(room_create_private)(name="Plans", creator=bea)
+
+    await database_sync_to_async(membership_invite)(room=plans, inviter=bea, username="ana")
+
+    assert "Plans" in await anas.receive_side()
+    await database_sync_to_async(message_create)(room=plans, author=bea, body="welcome")
+    assert unread_badge(await anas.receive_side(), plans) == "1"
+    await anas.disconnect()
+
+
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_the_room_page_highlights_its_room_and_shows_no_count_for_it(two_rooms):
+    """On Lobby's page, Lobby is the current entry; messages there go to the log, not to a badge."""
+    ana, bea, lobby, _random = await two_rooms()
+    anas, _connected = await open_socket(lobby.slug, ana)
+    first = await anas.receive_from()
+    assert re.search(rf'<li id="sidebar-room-{lobby.pk}">\s*<a [^>]*active[^>]*aria-current="page"', first)
+
+    await database_sync_to_async(message_create)(room=lobby, author=bea, body="hello")
+
+    assert await anas.receive_nothing_at_all()  # Ana has not synced yet: the message reaches her log at her sync
+    await anas.disconnect()
+
+
+def test_posting_costs_the_same_queries_however_many_members_the_room_has(make_user):
+    """Unread counts are computed on read: a message to 2 members or to 30 is the same work."""
+
+    def queries_to_post(room, author) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            message_create(room=room, author=author, body="hi")
+        return len(queries)
+
+    ana = make_user("ana")
+    small, big = room_get_or_create(name="Small")[0], room_get_or_create(name="Big")[0]
+    membership_join(room=small, user=ana)
+    membership_join(room=big, user=ana)
+    Membership.objects.bulk_create(Membership(room=big, user=make_user(f"user{n}")) for n in range(30))
+
+    assert queries_to_post(small, ana) == queries_to_post(big, ana)
+
+
+def test_sidebar_reads_rooms_and_conversations_in_two_queries(make_user, django_assert_num_queries):
+    """However many rooms and direct conversations: one query for them, one for the titles."""
+    from chat.services import room_get_or_create_direct
+
+    ana, _bea, cy = make_user("ana"), make_user("bea"), make_user("cy")
+    for name in ("Lobby", "Random", "Kitchen"):
+        membership_join(room=room_get_or_create(name=name)[0], user=ana)
+    room_get_or_create_direct(starter=ana, usernames=["bea"])
+    room_get_or_create_direct(starter=cy, usernames=["ana", "bea"])
+
+    with django_assert_num_queries(2):
+        rooms = rooms_for_sidebar(ana)
+
+    assert [room.title for room in rooms] == ["Kitchen", "Lobby", "Random", "bea", "bea, cy"]
