@@ -1,5 +1,7 @@
+import asyncio
 import json
 import logging
+import weakref
 from importlib import import_module
 
 from channels.auth import get_user
@@ -62,6 +64,47 @@ def _as_seq(value) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
         return value
     return None
+
+
+def presence_fragment(shown: list[Present], total: int) -> str:
+    """Who is online in a room, as its page shows it: `shown` by name, and how many more."""
+    return render_to_string(PRESENCE_PARTIAL, {"online": shown, "more": total - len(shown)})
+
+
+# When each room's next presence push may go, per process (and event loop): a float (loop
+# time), or the task already waiting to push.
+_presence_pushes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = weakref.WeakKeyDictionary()
+
+
+async def presence_push(room: Room, channel_layer) -> None:
+    """Push who is online in `room`, rendered once, to its page group (`chat.presence`).
+
+    Throttled per process and room: at once if the room's last push from this process is far
+    enough back, otherwise once when it is (later changes ride along). Pushes are at least
+    CHAT_PRESENCE_PUSH_SECONDS apart, and further apart in big rooms (a push to n sockets is n
+    copies: at most CHAT_PRESENCE_PUSH_RATE copies a second), so a herd of connects, such as a
+    5,000-member room reconnecting after a deploy, costs a few pushes, not one to everyone per
+    connect.
+    """
+    loop = asyncio.get_running_loop()
+    pushes = _presence_pushes.setdefault(loop, {})
+    due = pushes.get(room.pk, 0.0)
+    if isinstance(due, asyncio.Task):
+        return
+    if due > loop.time():
+        pushes[room.pk] = loop.create_task(_presence_push_at(room, channel_layer, due))
+        return
+    shown, total = await presence_list(room_id=room.pk)
+    pushes[room.pk] = loop.time() + max(settings.CHAT_PRESENCE_PUSH_SECONDS, total / settings.CHAT_PRESENCE_PUSH_RATE)
+    event = {"type": "chat.presence", "html": presence_fragment(shown, total)}
+    await channel_layer.group_send(room.group_name, event)
+
+
+async def _presence_push_at(room: Room, channel_layer, when: float) -> None:
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(when - loop.time())
+    _presence_pushes[loop][room.pk] = 0.0
+    await presence_push(room, channel_layer)
 
 
 class SidebarConsumer(AsyncWebsocketConsumer):
@@ -221,9 +264,8 @@ class RoomConsumer(SidebarConsumer):
       typed text kept when the message is rejected (invalid, frame over CHAT_FRAME_MAX_BYTES,
       over the rate limit, archived room, or not saved because the database failed).
     Presence (chat.presence): the socket is present from connect to disconnect, kept alive by
-    each sync; the list is pushed to the room when a user comes or goes (a second tab changes
-    nothing), and each socket re-reads it at its heartbeat, so an entry that expired (a crashed
-    worker's) disappears within CHAT_SYNC_SECONDS of its expiry.
+    each sync; the list is pushed to the room (presence_push) when a user comes or goes (a
+    second tab changes nothing) and when a heartbeat finds expired entries (a crashed worker's).
     Closes: 4001 when not logged in or when the session ends (log-out, deactivation, password
     change), 4003 for a private room the user is not or no longer a member of (the per-user
     group tells each socket to check), 4004 for an unknown room, always after accept() so that
@@ -235,8 +277,6 @@ class RoomConsumer(SidebarConsumer):
     # first sync says where it stands. Live events before that are dropped: the sync's catch-up,
     # read from the database after they were committed, includes them.
     cursor: int | None = None
-    # Who this socket last showed as online in the room.
-    online: list = []
 
     def where(self) -> str:
         return f"room={self.scope['url_route']['kwargs']['slug']}"
@@ -263,7 +303,8 @@ class RoomConsumer(SidebarConsumer):
 
     async def connected_fragment(self) -> str:
         status = render_to_string(STATUS_PARTIAL, {"connected": True})
-        return status + self.sidebar_fragment() + self.presence_fragment(self.online)
+        shown, total = await presence_list(room_id=self.room.pk)
+        return status + self.sidebar_fragment() + presence_fragment(shown, total)
 
     async def disconnect(self, code):
         if self.room is not None:
@@ -377,47 +418,25 @@ class RoomConsumer(SidebarConsumer):
             await self.send(text_data=event["html"])
         await super().room_changed(event)
 
-    def presence_fragment(self, online: list) -> str:
-        return render_to_string(PRESENCE_PARTIAL, {"online": online})
-
-    async def presence_broadcast(self, online: list) -> None:
-        """Push who is online, rendered once, to the room's page group."""
-        event = {
-            "type": "chat.presence",
-            "online": [[present.username, present.user_id] for present in online],
-            "html": self.presence_fragment(online),
-        }
-        await self.channel_layer.group_send(self.room.group_name, event)
-
     async def presence_enter(self) -> None:
         """Mark this socket present; if that brought its user online, tell the room (before
         this socket joins the page group: it sends its own list on connect)."""
-        before = await presence_list(room_id=self.room.pk)
-        await presence_touch(room_id=self.room.pk, user=self.scope["user"], channel_name=self.channel_name)
-        self.online = await presence_list(room_id=self.room.pk)
-        if self.online != before:
-            await self.presence_broadcast(self.online)
+        if await presence_touch(room_id=self.room.pk, user=self.scope["user"], channel_name=self.channel_name):
+            await presence_push(self.room, self.channel_layer)
 
     async def presence_heartbeat(self) -> None:
-        """Keep this socket present, and show its reader the room's list if it changed unseen
-        (an entry expired: its worker died without saying goodbye)."""
-        await presence_touch(room_id=self.room.pk, user=self.scope["user"], channel_name=self.channel_name)
-        online = await presence_list(room_id=self.room.pk)
-        if online != self.online:
-            self.online = online
-            await self.send(text_data=self.presence_fragment(online))
+        """Keep this socket present; if entries had expired (a worker died without saying
+        goodbye), tell the room."""
+        if await presence_touch(room_id=self.room.pk, user=self.scope["user"], channel_name=self.channel_name):
+            await presence_push(self.room, self.channel_layer)
 
     async def presence_leave(self) -> None:
         """Remove this socket; if it was its user's last one here, tell the room."""
-        user_id = self.scope["user"].pk
-        await presence_remove(room_id=self.room.pk, user=self.scope["user"], channel_name=self.channel_name)
-        online = await presence_list(room_id=self.room.pk)
-        if all(present.user_id != user_id for present in online):
-            await self.presence_broadcast(online)
+        if await presence_remove(room_id=self.room.pk, user=self.scope["user"], channel_name=self.channel_name):
+            await presence_push(self.room, self.channel_layer)
 
     async def chat_presence(self, event):
         """Who is online in the room changed: show it."""
-        self.online = [Present(username, user_id) for username, user_id in event["online"]]
         await self.send(text_data=event["html"])
 
     async def access_check(self, event):

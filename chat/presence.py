@@ -1,15 +1,20 @@
 """Who is in a room now: one entry per open socket, kept alive by the socket's heartbeat.
 
-Each socket open on a room's page has an entry (its user and channel name) that expires
-settings.CHAT_PRESENCE_TTL_SECONDS after its last heartbeat. A socket that closes removes its
-entry; one whose worker crashed stops beating and its entry expires, so nobody stays "online"
-forever. A user is online in a room while any of their sockets has a live entry: several tabs
-count once. Entries live in Redis when REDIS_URL is set (a sorted set per room, scored by
-expiry time, shared by every worker), otherwise in this process's memory (enough for the one
-process the in-memory channel layer serves). Nothing is written to the database.
+Each socket open on a room's page has an entry that expires settings.CHAT_PRESENCE_TTL_SECONDS
+after its last heartbeat. A socket that closes removes its entry; one whose worker crashed stops
+beating and its entry expires, so nobody stays "online" forever. A user is online in a room
+while any of their sockets has a live entry: several tabs count once.
+
+Two levels make every operation cost O(log n) in the room's size, so that a room of thousands
+is as cheap as a room of two: per room, the online users, each scored with the latest expiry of
+their sockets; per user in a room, their sockets. Stored in Redis when REDIS_URL is set (sorted
+sets, shared by every worker; clocks assumed in step, as NTP keeps them), otherwise in this
+process's memory (enough for the one process the in-memory channel layer serves). Nothing is
+written to the database.
 """
 
 import asyncio
+import itertools
 import json
 import time
 import weakref
@@ -28,53 +33,94 @@ class Present:
 
 
 class MemoryPresence:
-    """Entries in this process's memory: {room id: {(user id, username, channel): expiry}}."""
+    """Entries in this process's memory: {room id: {Present: {channel name: expiry}}}, on the
+    monotonic clock. Each room's users are kept in the order of their last heartbeat (a touch
+    moves a user to the end), so expired ones are found at the front and the most recently
+    active at the back, without looking at the others."""
 
     def __init__(self):
-        self.rooms: dict[int, dict[tuple[int, str, str], float]] = {}
+        self.rooms: dict[int, dict[Present, dict[str, float]]] = {}
 
-    async def touch(self, room_id: int, entry: tuple[int, str, str], ttl: float) -> None:
-        self.rooms.setdefault(room_id, {})[entry] = time.monotonic() + ttl
+    def _prune(self, users: dict[Present, dict[str, float]], now: float) -> int:
+        expired = 0
+        while users:
+            oldest = next(iter(users))
+            if max(users[oldest].values(), default=0) > now:
+                break
+            del users[oldest]
+            expired += 1
+        return expired
 
-    async def remove(self, room_id: int, entry: tuple[int, str, str]) -> None:
-        self.rooms.get(room_id, {}).pop(entry, None)
-
-    async def entries(self, room_id: int) -> list[tuple[int, str, str]]:
+    async def touch(self, room_id: int, present: Present, channel: str, ttl: float) -> bool:
         now = time.monotonic()
-        live = {entry: expiry for entry, expiry in self.rooms.get(room_id, {}).items() if expiry > now}
-        if live:
-            self.rooms[room_id] = live
-        else:
-            self.rooms.pop(room_id, None)
-        return list(live)
+        users = self.rooms.setdefault(room_id, {})
+        expired = self._prune(users, now)
+        sockets = {other: expiry for other, expiry in users.pop(present, {}).items() if expiry > now}
+        came = not sockets
+        sockets[channel] = now + ttl
+        users[present] = sockets
+        return came or expired > 0
+
+    async def remove(self, room_id: int, present: Present, channel: str) -> bool:
+        users = self.rooms.get(room_id, {})
+        if present not in users:
+            return False
+        now = time.monotonic()
+        sockets = users[present]
+        sockets.pop(channel, None)
+        if any(expiry > now for expiry in sockets.values()):
+            return False
+        del users[present]
+        return True
+
+    async def online(self, room_id: int, limit: int) -> tuple[list[Present], int]:
+        users = self.rooms.get(room_id, {})
+        self._prune(users, time.monotonic())
+        return list(itertools.islice(reversed(users), limit)), len(users)
 
 
 class RedisPresence:
-    """Entries in Redis: a sorted set per room, each entry scored by its expiry (Unix time), the
-    set itself expiring with its last entry. Workers' clocks are assumed to agree (NTP)."""
+    """Entries in Redis: `…:<room>` holds the room's online users scored by their latest expiry
+    (Unix time); `…:<room>:<user>` that user's sockets, each scored by its expiry. Both expire
+    with their last entry."""
 
     def __init__(self, url: str):
         self.client = redis.Redis.from_url(url)
 
     @staticmethod
-    def key(room_id: int) -> str:
-        return f"tertulia:presence:{room_id}"
+    def keys(room_id: int, present: Present) -> tuple[str, str, str]:
+        room_key = f"tertulia:presence:{room_id}"
+        return room_key, f"{room_key}:{present.user_id}", json.dumps([present.username, present.user_id])
 
-    async def touch(self, room_id: int, entry: tuple[int, str, str], ttl: float) -> None:
+    async def touch(self, room_id: int, present: Present, channel: str, ttl: float) -> bool:
+        room_key, user_key, member = self.keys(room_id, present)
+        now = time.time()
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.zadd(self.key(room_id), {json.dumps(entry): time.time() + ttl})
-            pipe.expire(self.key(room_id), int(ttl) + 1)
-            await pipe.execute()
+            pipe.zadd(user_key, {channel: now + ttl})
+            pipe.expire(user_key, int(ttl) + 1)
+            pipe.zremrangebyscore(room_key, "-inf", now)
+            pipe.zadd(room_key, {member: now + ttl}, gt=True)
+            pipe.expire(room_key, int(ttl) + 1)
+            _added, _ttl, expired, came, _ttl_too = await pipe.execute()
+        return came > 0 or expired > 0
 
-    async def remove(self, room_id: int, entry: tuple[int, str, str]) -> None:
-        await self.client.zrem(self.key(room_id), json.dumps(entry))
-
-    async def entries(self, room_id: int) -> list[tuple[int, str, str]]:
+    async def remove(self, room_id: int, present: Present, channel: str) -> bool:
+        room_key, user_key, member = self.keys(room_id, present)
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.zremrangebyscore(self.key(room_id), "-inf", time.time())
-            pipe.zrange(self.key(room_id), 0, -1)
-            _removed, members = await pipe.execute()
-        return [tuple(json.loads(member)) for member in members]
+            pipe.zrem(user_key, channel)
+            pipe.zremrangebyscore(user_key, "-inf", time.time())
+            pipe.zcard(user_key)
+            _removed, _expired, sockets_left = await pipe.execute()
+        return not sockets_left and await self.client.zrem(room_key, member) > 0
+
+    async def online(self, room_id: int, limit: int) -> tuple[list[Present], int]:
+        room_key = f"tertulia:presence:{room_id}"
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(room_key, "-inf", time.time())
+            pipe.zrevrange(room_key, 0, limit - 1)
+            pipe.zcard(room_key)
+            _expired, members, total = await pipe.execute()
+        return [Present(*json.loads(member)) for member in members], total
 
 
 # Redis clients belong to the event loop they were made in: one store per loop.
@@ -92,26 +138,30 @@ def _store() -> MemoryPresence | RedisPresence:
     return cached[1]
 
 
-def _entry(user, channel_name: str) -> tuple[int, str, str]:
-    return (user.pk, user.get_username(), channel_name)
+def _present(user) -> Present:
+    return Present(username=user.get_username(), user_id=user.pk)
 
 
-async def presence_touch(*, room_id: int, user, channel_name: str) -> None:
-    """Mark the socket `channel_name` of `user` as present in room `room_id` for the next
-    CHAT_PRESENCE_TTL_SECONDS: on connect, and at each heartbeat (the page's sync)."""
-    await _store().touch(room_id, _entry(user, channel_name), settings.CHAT_PRESENCE_TTL_SECONDS)
+async def presence_touch(*, room_id: int, user, channel_name: str) -> bool:
+    """Mark the socket `channel_name` of `user` present in room `room_id` for the next
+    CHAT_PRESENCE_TTL_SECONDS: on connect, and at each heartbeat (the page's sync).
+
+    Returns whether the room's online list changed: `user` just came online, or someone's
+    entries had expired (their worker died without saying goodbye)."""
+    return await _store().touch(room_id, _present(user), channel_name, settings.CHAT_PRESENCE_TTL_SECONDS)
 
 
-async def presence_remove(*, room_id: int, user, channel_name: str) -> None:
-    """Remove the socket `channel_name` of `user` from room `room_id` (it closed)."""
-    await _store().remove(room_id, _entry(user, channel_name))
+async def presence_remove(*, room_id: int, user, channel_name: str) -> bool:
+    """Remove the socket `channel_name` of `user` from room `room_id` (it closed). Returns
+    whether `user` went offline there (it was their last socket)."""
+    return await _store().remove(room_id, _present(user), channel_name)
 
 
-async def presence_list(*, room_id: int) -> list[Present]:
-    """The users online in room `room_id` (expired entries dropped), each once however many
-    sockets they have, sorted by username."""
-    entries = await _store().entries(room_id)
-    return sorted({Present(username=username, user_id=user_id) for user_id, username, _channel in entries})
+async def presence_list(*, room_id: int, limit: int = 12) -> tuple[list[Present], int]:
+    """`(shown, total)`: at most `limit` of the users online in room `room_id` (the most
+    recently active), sorted by username, and how many are online in all."""
+    shown, total = await _store().online(room_id, limit)
+    return sorted(shown), total
 
 
 async def presence_reset() -> None:

@@ -249,6 +249,10 @@ CHAT_SYNC_SECONDS = int(os.environ.get("CHAT_SYNC_SECONDS", "25"))
 # CHAT_SYNC_SECONDS): long enough for a background tab, whose timers browsers slow to once a
 # minute; short enough that the sockets of a crashed worker soon stop counting.
 CHAT_PRESENCE_TTL_SECONDS = int(os.environ.get("CHAT_PRESENCE_TTL_SECONDS", "90"))
+# A room's "online now" pushes, per process: at least this many seconds apart, and at most this
+# many copies (one per socket on the room's page) a second, so that they stay cheap in big rooms.
+CHAT_PRESENCE_PUSH_SECONDS = float(os.environ.get("CHAT_PRESENCE_PUSH_SECONDS", "0.5"))
+CHAT_PRESENCE_PUSH_RATE = float(os.environ.get("CHAT_PRESENCE_PUSH_RATE", "200"))
 # A frame larger than this is refused with an error (a 4,000-character message in 4-byte
 # characters, with its JSON, fits).
 CHAT_FRAME_MAX_BYTES = int(os.environ.get("CHAT_FRAME_MAX_BYTES", "32768"))

@@ -41,7 +41,7 @@ async def test_presence_counts_a_user_with_two_sockets_once(lobby_and_people):
 
     bea_phone = await join(room.slug, bea, client=Client())
     assert await anas.receive_nothing_at_all()
-    assert await presence_list(room_id=room.pk) == [Present("ana", ana.pk), Present("bea", bea.pk)]
+    assert await presence_list(room_id=room.pk) == ([Present("ana", ana.pk), Present("bea", bea.pk)], 2)
 
     await bea_laptop.disconnect()
     assert await anas.receive_nothing_at_all()
@@ -81,3 +81,21 @@ async def test_presence_nobody_renews_expires_at_the_next_heartbeat(lobby_and_pe
 
     assert online_in(await anas.receive_side()) == ["ana"]
     await anas.disconnect()
+
+
+async def test_a_herd_of_arrivals_is_pushed_in_a_few_fragments_not_one_each(make_user, settings):
+    """Ten people arriving at once (a deploy reconnecting everyone): the first one's page gets
+    the list in at most two pushes (throttled per room), and the last one lists all eleven."""
+    settings.CHAT_PRESENCE_PUSH_SECONDS = 0.5
+    room = (await database_sync_to_async(room_get_or_create)(name="Lobby"))[0]
+    people = [await database_sync_to_async(make_user)(f"user{n:02}") for n in range(11)]
+    first = await join(room.slug, people[0])
+    herd = [await join(room.slug, person, after=None) for person in people[1:]]
+
+    pushes = []
+    while await first.receive_nothing_at_all(timeout=0.8) is False or len(pushes) == 0:
+        pushes.append(online_in(await first.receive_side()))
+
+    assert len(pushes) <= 2 and pushes[-1] == [person.username for person in people]
+    for socket in (first, *herd):
+        await socket.disconnect()
