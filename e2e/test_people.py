@@ -26,8 +26,9 @@ class PeopleInTheBrowserTests(BrowserTestCase):
 
         conversation = direct_messages(bea).get_by_role("link", name="ana")
         expect(conversation).to_be_visible()  # pushed into Bea's open sidebar
-        self.send(ana, "Hi Bea, got a minute?")
-        self.send(ana, "It's about Friday")
+        for text in ("Hi Bea, got a minute?", "It's about Friday"):
+            self.send(ana, text)
+            expect(ana.get_by_role("log")).to_contain_text(text)
         expect(conversation.get_by_label("2 unread")).to_have_text("2")
         expect(conversation).to_have_class(re.compile(r"\bunread\b"))
 
