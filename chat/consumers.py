@@ -1,6 +1,7 @@
 import asyncio
 import json
 import logging
+import uuid
 import weakref
 from importlib import import_module
 
@@ -375,6 +376,9 @@ class RoomConsumer(SidebarConsumer):
                     client_key=form.cleaned_data["key"],
                 )
             except ValidationError as error:
+                # Nothing was saved under this key: the composer shown with the error gets a
+                # new one, so that sending its text again is a new message, not a resend.
+                form = MessageForm({"message": frame["message"], "key": uuid.uuid4()})
                 form.add_error("message", error.messages)
             except DatabaseError:
                 logger.exception("message not saved: room=%s user=%s", self.room.slug, user.pk)

@@ -27,6 +27,7 @@ from .models import Membership, Message, Room
 MESSAGES_APPEND_PARTIAL = "chat/room_detail.html#messages-append"
 ROOM_CHANGED_PARTIAL = "chat/room_detail.html#room-changed"
 ARCHIVED = "This room is archived: it is read-only."
+STILL_SENDING = "Your previous message was still being sent: send this one again."
 # Slugs that are other pages' paths under /chat/ (chat/urls.py).
 RESERVED_SLUGS = {"direct"}
 # The most people a direct conversation may have, its starter included (Slack's is 9).
@@ -349,9 +350,11 @@ def message_create(
     raises `django.core.exceptions.ValidationError` if invalid; nothing is saved or sent then.
     The message takes the room's next `seq` under the room row's lock, so seq order is commit
     order; an archived room raises ValidationError(ARCHIVED). The author's read marker moves
-    to their own message (one's own messages are never unread). If `author` already sent a message with this `client_key` (a resend), that message is
-    returned and nothing new is saved or sent. Database errors (`django.db.DatabaseError`)
-    propagate, with nothing sent.
+    to their own message (one's own messages are never unread). If `author` already sent a
+    message with this `client_key` (a resend), that message is returned and nothing new is
+    saved or sent; if that message's text differs (a second message sent from the same
+    composer before its reset arrived), ValidationError(STILL_SENDING). Database errors
+    (`django.db.DatabaseError`) propagate, with nothing sent.
     """
     message = Message(room=room, author=author, body=body, client_key=client_key, created_at=timezone.now())
     # The room and author are objects in hand: skip full_clean's query for each foreign key.
@@ -373,8 +376,12 @@ def message_create(
     except IntegrityError:
         if client_key is not None:
             sent = Message.objects.filter(author=author, client_key=client_key).first()
-            if sent is not None:
+            if sent is not None and sent.body == message.body:
                 return sent
+            if sent is not None:
+                # The same composer with other text: a second message typed before the first
+                # one's reset came back. Refused, so that it is not taken for a resend and lost.
+                raise ValidationError(STILL_SENDING) from None
         raise
     return message
 

@@ -13,7 +13,7 @@ from django.db import OperationalError
 from chat.consumers import NOT_SAVED, TOO_FAST, TOO_LARGE
 from chat.models import Message
 from chat.ratelimits import message_rate_limits_reset
-from chat.services import room_get_or_create
+from chat.services import STILL_SENDING, room_get_or_create
 from conftest import join
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
@@ -173,6 +173,24 @@ async def test_same_composer_sent_twice_is_stored_and_shown_once(make_user):
     assert await Message.objects.acount() == 1
     await writer.disconnect()
     await reader.disconnect()
+
+
+async def test_second_message_from_a_composer_not_yet_reset_is_refused_not_lost(make_user):
+    """Another text with the same key (sent before the first one's reset came back) is not a
+    resend: the sender gets it back with an error and a new key; sent again, it is stored."""
+    ana = await database_sync_to_async(make_user)("ana")
+    room = await create_room()
+    writer = await join(room.slug, ana)
+    key = str(uuid.uuid4())
+    await post_and_wait(writer, "first", key)
+
+    answer = await post_and_wait(writer, "second", key)
+
+    assert STILL_SENDING in answer and 'value="second"' in answer and key not in answer
+    new_key = re.search(r'name="key" value="([0-9a-f-]+)"', answer).group(1)
+    await post_and_wait(writer, "second", new_key)
+    assert [m.body async for m in Message.objects.order_by("seq")] == ["first", "second"]
+    await writer.disconnect()
 
 
 async def test_sender_over_rate_limit_gets_an_error_and_others_are_unaffected(make_user, settings):
