@@ -18,6 +18,7 @@ def test_room_from_unicode_name_gets_ascii_slug_and_valid_group_name():
     assert room.name == "Café año 2026"
     assert room.slug == "cafe-ano-2026"
     assert BaseChannelLayer().require_valid_group_name(room.group_name)
+    assert BaseChannelLayer().require_valid_group_name(room.members_group_name)
 
 
 def test_same_name_in_other_case_or_spacing_is_the_same_room():
@@ -51,7 +52,7 @@ def test_long_name_slug_stays_under_channels_group_limit():
     rooms = [room_get_or_create(name=name[:79] + str(i))[0] for i in range(3)]
     for room in rooms:
         assert len(room.slug) <= Room.SLUG_MAX_LENGTH
-        assert len(room.group_name) < 100
+        assert len(room.group_name) < 100 and len(room.members_group_name) < 100
     assert len({room.slug for room in rooms}) == 3
 
 
