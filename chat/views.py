@@ -69,7 +69,8 @@ def room_detail(request, slug):
         "form": MessageForm(),
         "sync_seconds": settings.CHAT_SYNC_SECONDS,
         "members": [m.user for m in room.memberships.select_related("user").order_by("user__username")],
-        "may_remove": request.user.is_staff or request.user.pk == room.created_by_id,
+        # The room's creator and staff remove members and change the room's settings.
+        "may_manage": request.user.is_staff or request.user.pk == room.created_by_id,
         **_sidebar(request.user, room),
     }
     return render(request, "chat/room_detail.html", context)

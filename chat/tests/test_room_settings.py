@@ -31,11 +31,12 @@ def test_creator_renames_and_describes_the_room_and_its_address_stays(lobby):
     room.refresh_from_db()
     assert (room.name, room.description, room.slug) == ("Front Hall", "Say hi <here>", "lobby")
     page = logged_in(ana).get("/chat/lobby/").content.decode()
-    assert "Say hi &lt;here&gt;" in page
+    assert "Say hi &lt;here&gt;" in page and ".room-settings-link { display: none; }" not in page
 
 
 def test_other_members_may_not_change_settings(lobby):
     room, _ana, bea = lobby
+    assert ".room-settings-link { display: none; }" in logged_in(bea).get("/chat/lobby/").content.decode()
     assert logged_in(bea).get("/chat/lobby/settings/").status_code == 403
     assert logged_in(bea).post("/chat/lobby/settings/", {"name": "Mine"}).status_code == 403
     room.refresh_from_db()
