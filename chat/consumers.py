@@ -298,7 +298,7 @@ class RoomConsumer(SidebarConsumer):
             await self.close(code=CLOSE_NOT_A_MEMBER)
             return False
         self.room = room
-        await self.presence_enter()
+        await self.presence_renew()
         await self.channel_layer.group_add(self.room.group_name, self.channel_name)
         return True
 
@@ -351,7 +351,7 @@ class RoomConsumer(SidebarConsumer):
         await self.catch_up()
         if self.cursor:
             await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor)
-        await self.presence_heartbeat()
+        await self.presence_renew()
 
     async def catch_up(self) -> None:
         """Send, from the database, the room's messages after this socket's cursor."""
@@ -422,15 +422,11 @@ class RoomConsumer(SidebarConsumer):
             await self.send(text_data=event["html"])
         await super().room_changed(event)
 
-    async def presence_enter(self) -> None:
-        """Mark this socket present; if that brought its user online, tell the room (before
-        this socket joins the page group: it sends its own list on connect)."""
-        if await presence_touch(room_id=self.room.pk, user=self.scope["user"], channel_name=self.channel_name):
-            await presence_push(self.room, self.channel_layer)
-
-    async def presence_heartbeat(self) -> None:
-        """Keep this socket present; if entries had expired (a worker died without saying
-        goodbye), tell the room."""
+    async def presence_renew(self) -> None:
+        """Mark this socket present (on connect, then at each heartbeat); if that changed who
+        is online (its user came, or others' entries had expired: a worker died without saying
+        goodbye), tell the room. On connect this runs before the socket joins the page group:
+        it sends its own list then."""
         if await presence_touch(room_id=self.room.pk, user=self.scope["user"], channel_name=self.channel_name):
             await presence_push(self.room, self.channel_layer)
 
