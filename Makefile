@@ -1,4 +1,5 @@
-# Tertulia: `make run` serves the chat, `make test` runs every test. Each installs what it needs.
+# Tertulia: `make run` serves the chat, `make test` runs every test, `make lint` checks the style.
+# Each installs what it needs.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,14 +9,31 @@ PORT ?= 8000
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 BOOTSTRAP_VERSION := 5.3.9
 
-.PHONY: run serve test unit e2e bench chromium vendor clean
+.PHONY: run serve test unit e2e lint lock bench chromium vendor clean
 
-# Re-install only when requirements.txt changes.
+# Dependencies are pinned, transitive ones included: requirements.txt (to run), and on top of it
+# requirements-dev.txt (tests, lint, `make lock`). Edit the .in files, then `make lock`.
+# Each stamp re-installs only when its files change.
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Write the .txt files again from the .in files with pip-tools' pip-compile. Pins already in
+# a .txt are kept: LOCK_ARGS="--upgrade-package NAME" (or "--upgrade") moves them. Extras are
+# stripped so that requirements.txt can serve as the others' constraints file (-c); this
+# machine's pip index and find-links settings stay out of the files.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --strip-extras \
+	--unsafe-package pip --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: $(VENV)/.installed-dev
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+	$(PIP_COMPILE) --output-file bench/requirements.txt bench/requirements.in
 
 # When DATABASE_URL names MySQL/MariaDB, its driver too (compiled against libmariadb-dev).
 ifneq ($(filter mysql%,$(DATABASE_URL)),)
@@ -50,14 +68,21 @@ serve: $(VENV)/.installed $(DB_DRIVER) .secret_key
 .secret_key:
 	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-test: $(VENV)/.installed $(DB_DRIVER) chromium
+test: $(VENV)/.installed-dev $(DB_DRIVER) chromium
 	$(PY) -m pytest
 
-unit: $(VENV)/.installed $(DB_DRIVER)
+unit: $(VENV)/.installed-dev $(DB_DRIVER)
 	$(PY) -m pytest -m "not e2e"
 
-e2e: $(VENV)/.installed $(DB_DRIVER) chromium
+e2e: $(VENV)/.installed-dev $(DB_DRIVER) chromium
 	$(PY) -m pytest -m e2e
+
+# ruff's lint rules and format check (settings in pyproject.toml); both run, either fails it.
+lint: $(VENV)/.installed-dev
+	status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	exit $$status
 
 # Performance: Tertulia against the bare-websockets ceiling (bench/run.py; not part of make test).
 # Uses this machine's PostgreSQL and Redis; results in bench/results/.
@@ -82,4 +107,4 @@ vendor:
 	rm -rf .vendor-tmp
 
 clean:
-	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 staticfiles .ruff_cache
