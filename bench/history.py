@@ -2,7 +2,7 @@
 
     DATABASE_URL=… bench/history.py --messages 1000000
 
-Loads --messages messages over 100 rooms first (manage.py load_history) unless they are there,
+Loads --messages messages over 100 rooms first (bench/load_history.py) unless they are there,
 then times GET /chat/history-0/ in this process (middleware, view, queries, template: the
 server's time, no network) and EXPLAINs the query of the "show older messages" page. Prints
 one JSON line.
@@ -10,29 +10,23 @@ one JSON line.
 
 import argparse
 import json
-import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
+import django_env
 
-import django  # noqa: E402
-
-django.setup()
+django_env.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from chat.models import Message, Room  # noqa: E402
+from load_history import load_history  # noqa: E402
 
 
 def main(messages: int) -> dict:
     stored = Message.objects.filter(room__slug__startswith="history-").count()
     if stored < messages:
-        call_command("load_history", messages=messages - stored, rooms=100, stdout=open(os.devnull, "w"))
+        load_history(messages - stored, rooms=100)
         stored = Message.objects.filter(room__slug__startswith="history-").count()
     room = Room.objects.get(slug="history-0")
     reader, _ = get_user_model().objects.get_or_create(username="history-reader")

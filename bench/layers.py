@@ -26,7 +26,7 @@ async def drain(layer, channel, timeout=0.5):
         try:
             await asyncio.wait_for(layer.receive(channel), timeout)
             got += 1
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return got
 
 

@@ -74,8 +74,12 @@ async def open_members(target: Target, rooms: list[str], per_room: int, compress
         async with limit:
             headers = {"Cookie": target.cookies[index]} if target.tertulia else None
             socket = await connect(
-                target.url(room, index), origin="http://127.0.0.1", additional_headers=headers,
-                compression="deflate" if compression else None, max_size=2**22, open_timeout=60,
+                target.url(room, index),
+                origin="http://127.0.0.1",
+                additional_headers=headers,
+                compression="deflate" if compression else None,
+                max_size=2**22,
+                open_timeout=60,
             )
             if target.tertulia:
                 await socket.recv()  # the "Connected" status
@@ -147,8 +151,13 @@ async def offer_load(members: list[Member], rate: float, duration: float, drain:
     delivered = sum(len(m.seen) for m in members)
     seconds = max((sent_done - start) / 1e9, 1e-9)
     return StepResult(
-        offered_messages_per_s=rate, messages=count, expected_copies=expected, delivered=delivered,
-        lost=expected - delivered, duplicated=sum(m.duplicates for m in members), seconds=seconds,
+        offered_messages_per_s=rate,
+        messages=count,
+        expected_copies=expected,
+        delivered=delivered,
+        lost=expected - delivered,
+        duplicated=sum(m.duplicates for m in members),
+        seconds=seconds,
         latencies_ms=[ns / 1e6 for m in members for ns in m.latencies_ns],
     )
 

@@ -16,7 +16,9 @@ from collections import defaultdict
 from websockets.asyncio.server import broadcast, serve
 
 rooms: dict[str, set] = defaultdict(set)
-FRAME = '<div id="messages" hx-swap-oob="beforeend"><article class="message"><p class="message-body">{}</p></article></div>'
+FRAME = (
+    '<div id="messages" hx-swap-oob="beforeend"><article class="message"><p class="message-body">{}</p></article></div>'
+)
 
 
 async def handler(socket):

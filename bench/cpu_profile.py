@@ -1,7 +1,7 @@
 """Profile Tertulia under load: py-spy on one uvicorn process while bench/loadgen.py offers
 COPIES copies/s in 20-member rooms (after `make bench` has prepared the database).
 
-    .venv/bin/pip install py-spy && .venv/bin/python bench/profile.py [COPIES] [--gil]
+    .venv/bin/pip install py-spy && .venv/bin/python bench/cpu_profile.py [COPIES] [--gil]
 
 Writes bench/results/profile.txt: the functions on the most sampled stacks, cumulative.
 """
@@ -23,16 +23,20 @@ async def main(copies: int, gil: bool) -> None:
     cookies = json.loads((run.RESULTS / "cookies.json").read_text())
     port = run.free_port()
     with run.tertulia_server(port, redis=False) as pid:
-        members, _ = await open_members(Target("t", [port], True, cookies), [f"bench-{i}" for i in range(10)], 20, False)
+        members, _ = await open_members(
+            Target("t", [port], True, cookies), [f"bench-{i}" for i in range(10)], 20, False
+        )
         await offer_load(members, copies / 20, 2)  # warm-up
         spy = subprocess.Popen(
             [str(run.BIN / "py-spy"), "record", "-p", str(pid), "-d", "8", "-o", str(raw), "-f", "raw", "--nonblocking"]
             + (["--gil"] if gil else []),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _ in range(4):
             result = await offer_load(members, copies / 20, 2)
-            print(f"{copies} copies/s offered: p50 {result.percentile(50):.1f} ms, p99 {result.percentile(99):.1f} ms, lost {result.lost}")
+            p50, p99 = result.percentile(50), result.percentile(99)
+            print(f"{copies} copies/s offered: p50 {p50:.1f} ms, p99 {p99:.1f} ms, lost {result.lost}")
         spy.wait()
         await close_members(members)
     cumulative, total = Counter(), 0
@@ -43,7 +47,9 @@ async def main(copies: int, gil: bool) -> None:
             cumulative[name] += int(count)
     lines = [f"{count / total * 100:5.1f}%  {name}" for name, count in cumulative.most_common(80)]
     (run.RESULTS / "profile.txt").write_text(
-        f"py-spy {'--gil ' if gil else ''}at {copies} copies/s, 200 sockets in 10 rooms, {total} samples\n" + "\n".join(lines) + "\n"
+        f"py-spy {'--gil ' if gil else ''}at {copies} copies/s, 200 sockets in 10 rooms, {total} samples\n"
+        + "\n".join(lines)
+        + "\n"
     )
     print(f"bench/results/profile.txt ({total} samples)")
 
