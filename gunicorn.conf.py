@@ -2,9 +2,9 @@
 
 Every value can be set from the environment; WEB_CONCURRENCY (workers) is read by gunicorn
 itself. Workers are uvicorn's, from the `uvicorn-worker` package (the `uvicorn.workers` path
-is deprecated), on uvicorn's sans-I/O websockets protocol (site_config/workers.py). On SIGTERM a worker stops accepting, closes its WebSockets with 1012
-("service restart": htmx's ws extension reconnects, to another worker) and exits within
-`graceful_timeout`.
+is deprecated), on uvicorn's sans-I/O websockets protocol (site_config/workers.py). On
+SIGTERM a worker stops accepting, closes its WebSockets with 1012 ("service restart": htmx's
+ws extension reconnects, to another worker) and exits within `graceful_timeout`.
 """
 
 import multiprocessing

@@ -2,10 +2,11 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from chat.services import user_sockets_check
+from chat.broadcasts import user_sockets_check
 
 from .forms import SignupForm
 
@@ -23,7 +24,13 @@ def signup(request):
         ):
             return redirect(next_url)
         return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, "accounts/signup.html", {"form": form, "next": request.GET.get("next", "")})
+    context = {
+        "form": form,
+        "next": request.GET.get("next", ""),
+        "heading": "Sign up",
+        "action": reverse("accounts:signup"),
+    }
+    return render(request, "accounts/signup.html", context)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -39,3 +46,10 @@ class LogoutView(auth_views.LogoutView):
         if user_id is not None:
             user_sockets_check(user_id=user_id)
         return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page; a signed-in reader goes straight on."""
+
+    redirect_authenticated_user = True
+    extra_context = {"heading": "Log in", "action": reverse_lazy("accounts:login")}

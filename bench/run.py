@@ -150,7 +150,7 @@ def prepare_database(sockets: int, rooms: list[str]) -> list[str]:
     python("manage.py", "collectstatic", "--noinput", "--verbosity", "0")
     cookies_file = RESULTS / "cookies.json"
     python("bench/create_users.py", "--count", str(sockets), "--output", str(cookies_file))
-    script = "from chat.services import room_get_or_create\n" + "".join(
+    script = "from chat.rooms import room_get_or_create\n" + "".join(
         f"room_get_or_create(name={room!r})\n" for room in rooms
     )
     python("manage.py", "shell", "--verbosity", "0", "-c", script)

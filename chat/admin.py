@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from .models import Membership, Message, Room
-from .services import room_archive
+from .rooms import room_archive
 
 
 class MembershipInline(admin.TabularInline):
@@ -13,9 +13,24 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_private", "is_direct", "archived_at", "created_by", "created_at", "last_message_at"]
+    list_display = [
+        "name",
+        "slug",
+        "is_private",
+        "is_direct",
+        "archived_at",
+        "created_by",
+        "created_at",
+        "last_message_at",
+    ]
     search_fields = ["name", "slug"]
-    list_filter = ["is_private", ("direct_key", admin.EmptyFieldListFilter), ("archived_at", admin.EmptyFieldListFilter), "created_at", "last_message_at"]
+    list_filter = [
+        "is_private",
+        ("direct_key", admin.EmptyFieldListFilter),
+        ("archived_at", admin.EmptyFieldListFilter),
+        "created_at",
+        "last_message_at",
+    ]
     inlines = [MembershipInline]
     autocomplete_fields = ["created_by"]
     date_hierarchy = "created_at"

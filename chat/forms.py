@@ -1,6 +1,7 @@
 import uuid
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from .models import Message, Room
 
@@ -9,9 +10,7 @@ class RoomForm(forms.Form):
     """The room index's "go to room" box: any name people type, accents and emoji included."""
 
     name = forms.CharField(label="Room name", max_length=Room.NAME_MAX_LENGTH, strip=True)
-    is_private = forms.BooleanField(
-        label="Private: only the people I invite can see it", required=False
-    )
+    is_private = forms.BooleanField(label="Private: only the people I invite can see it", required=False)
 
 
 class DirectForm(forms.Form):
@@ -55,11 +54,6 @@ class MessageForm(forms.Form):
         max_length=Message.BODY_MAX_LENGTH,
         strip=True,
         error_messages={"required": "Type a message before sending."},
-        # While its text changes, the input itself sends a typing frame over the room's socket,
-        # at most every 3 s; hx-vals marks it so that the server does not take it for a message.
-        widget=forms.TextInput(
-            attrs={"ws-send": "", "hx-trigger": "input changed throttle:3s", "hx-vals": '{"typing": true}'}
-        ),
     )
     key = forms.UUIDField(
         widget=forms.HiddenInput,
@@ -69,3 +63,12 @@ class MessageForm(forms.Form):
             "invalid": "This page is out of date: reload it to send messages.",
         },
     )
+
+    @classmethod
+    def refused(cls, *, message: str, error: str) -> "MessageForm":
+        """The composer after a refusal: `error` shown, the typed `message` kept, and a fresh key
+        (nothing was stored under the old one, so sending the text again is a new message)."""
+        form = cls({"message": message, "key": uuid.uuid4()})
+        form.errors.clear()
+        form.errors[NON_FIELD_ERRORS] = form.error_class([error])
+        return form

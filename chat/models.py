@@ -75,17 +75,16 @@ class Room(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
-    @property
-    def group_name(self) -> str:
-        """The channel-layer group of the sockets open on this room's page: typing, presence
-        and the room's header and composer are pushed here."""
-        return f"room.{self.slug}"
+    def admits(self, user) -> bool:
+        """Whether `user` may open this room: anyone a public room, its members a private one
+        (one query, for a private room only)."""
+        return not self.is_private or self.memberships.filter(user=user).exists()
 
-    @property
-    def members_group_name(self) -> str:
-        """The channel-layer group of the room's members' sockets, on any chat page: its
-        messages are pushed here, for the room's page and for every member's sidebar."""
-        return f"members.{self.slug}"
+    def can_manage(self, user) -> bool:
+        """Whether `user` may change this room's settings and remove its members: its creator
+        and staff, in any room but a direct conversation, whose name and people are fixed.
+        (Archived rooms refuse changes on their own: see `is_archived`.)"""
+        return not self.is_direct and (user.is_staff or user.pk == self.created_by_id)
 
 
 class Message(models.Model):
@@ -100,9 +99,7 @@ class Message(models.Model):
     BODY_MAX_LENGTH = 4000
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
     body = models.TextField(validators=[MaxLengthValidator(BODY_MAX_LENGTH)])
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     seq = models.PositiveBigIntegerField(editable=False)

@@ -11,8 +11,8 @@ import weakref
 
 from django.conf import settings
 from limits import parse_many
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 # Redis clients belong to the event loop they were made in: one limiter per loop.
 _limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple]" = weakref.WeakKeyDictionary()

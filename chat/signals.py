@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from .services import user_sockets_check
+from .broadcasts import user_sockets_check
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)

@@ -8,28 +8,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import fragments
 from .forms import DirectForm, InviteForm, MessageForm, RoomForm, RoomSettingsForm
-from .services import (
-    membership_invite,
-    membership_join,
-    membership_mark_read,
-    membership_remove,
+from .memberships import membership_invite, membership_join, membership_mark_read, membership_remove
+from .rooms import room_create_private, room_get_or_create, room_get_or_create_direct, room_update
+from .selectors import (
+    message_day,
     message_history,
     messages_before,
-    room_create_private,
-    room_get_or_create,
-    room_get_or_create_direct,
-    room_titles_set,
-    room_update,
-    rooms_for_sidebar,
+    room_index,
+    room_members,
+    room_title,
     rooms_visible_to,
-    rooms_with_unread,
+    sidebar_entries,
 )
 
 
 def _sidebar(user, room=None) -> dict:
     """The context of the chat layout's sidebar: `user`'s rooms, with `room` as the current one."""
-    return {"sidebar_rooms": rooms_for_sidebar(user), "current_room_id": room and room.pk}
+    return {"sidebar_entries": sidebar_entries(user), "current_room_id": room and room.pk}
 
 
 @login_required
@@ -44,8 +41,8 @@ def room_list(request):
         else:
             room, _created = room_get_or_create(name=form.cleaned_data["name"], creator=request.user)
         return redirect(room)
-    rooms = rooms_with_unread(request.user).filter(direct_key=None)
-    return render(request, "chat/room_list.html", {"form": form, "rooms": rooms, **_sidebar(request.user)})
+    context = {"form": form, "rooms": room_index(request.user), **_sidebar(request.user)}
+    return render(request, "chat/room_list.html", context)
 
 
 @login_required
@@ -54,23 +51,22 @@ def room_detail(request, slug):
     who is online, and the sidebar. Opening a public room joins it; a private room (a direct
     conversation too) is a 404 to non-members (it is invisible)."""
     room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
-    room_titles_set(rooms=[room], reader=request.user)
     membership = membership_join(room=room, user=request.user)
-    history = message_history(room=room)
-    cursor = history[-1].seq if history else 0
+    lines = message_history(room=room)
+    cursor = lines[-1].message.seq if lines else 0
     # Where the reader left off: the "new messages" divider goes before the first one after it.
     first_unread = membership.last_read_seq + 1 if 0 < membership.last_read_seq < cursor else None
     membership_mark_read(room=room, user=request.user, seq=cursor)
     context = {
         "room": room,
-        "history": history,
+        "title": room_title(room, request.user),
+        "lines": lines,
         "cursor": cursor,
         "first_unread": first_unread,
         "form": MessageForm(),
         "sync_seconds": settings.CHAT_SYNC_SECONDS,
-        "members": [m.user for m in room.memberships.select_related("user").order_by("user__username")],
-        # The room's creator and staff remove members and change the room's settings.
-        "may_manage": request.user.is_staff or request.user.pk == room.created_by_id,
+        "members": room_members(room),
+        "may_manage": room.can_manage(request.user),
         **_sidebar(request.user, room),
     }
     return render(request, "chat/room_detail.html", context)
@@ -86,10 +82,8 @@ def room_older(request, slug):
         return HttpResponseBadRequest("before must be a message seq")
     older = messages_before(room=room, before=before)
     # If the page's current first message is on the same day as our last, its separator moves up.
-    first_kept = room.messages.filter(seq=before).only("created_at").first()
-    joined_day = older[-1].day if older and first_kept and first_kept.day == older[-1].day else None
-    context = {"room": room, "history": older, "joined_day": joined_day}
-    return render(request, "chat/room_detail.html#older-page", context)
+    joined_day = older[-1].day if older and message_day(room=room, seq=before) == older[-1].day else None
+    return render(request, fragments.OLDER_PAGE, {"room": room, "lines": older, "joined_day": joined_day})
 
 
 @login_required
@@ -139,7 +133,9 @@ def direct_start(request):
     else:
         messages.error(request, "Name someone to talk to.")
     back = request.headers.get("referer")
-    return redirect(back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) else "chat:room_list")
+    return redirect(
+        back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) else "chat:room_list"
+    )
 
 
 @login_required
@@ -148,7 +144,7 @@ def room_settings(request, slug):
     """A room's settings: its name and description, for its creator and staff (403 for other
     members, and for direct conversations and archived rooms); leaving is on the room's page."""
     room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
-    if room.is_direct or room.is_archived or not (request.user.is_staff or request.user.pk == room.created_by_id):
+    if room.is_archived or not room.can_manage(request.user):
         raise PermissionDenied("Only the room's creator or staff can change its settings.")
     form = RoomSettingsForm(request.POST or None, initial={"name": room.name, "description": room.description})
     if request.method == "POST" and form.is_valid():
@@ -160,6 +156,5 @@ def room_settings(request, slug):
             messages.success(request, "Room settings saved.")
             return redirect(room)
     room.refresh_from_db(fields=["name", "description"])
-    room.title = room.name
-    context = {"room": room, "form": form, **_sidebar(request.user, room)}
+    context = {"room": room, "title": room.name, "form": form, **_sidebar(request.user, room)}
     return render(request, "chat/room_settings.html", context)

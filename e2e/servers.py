@@ -80,9 +80,19 @@ def running(command: list[str], port: int, env: dict[str, str], log: Path):
 
 def uvicorn(port: int, env: dict[str, str], log: Path):
     return running(
-        [str(VENV_BIN / "uvicorn"), "site_config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--ws", "websockets-sansio"],  # the protocol gunicorn.conf.py's workers use
-        port, env, log,
+        [
+            str(VENV_BIN / "uvicorn"),
+            "site_config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ws",
+            "websockets-sansio",
+        ],  # the protocol gunicorn.conf.py's workers use
+        port,
+        env,
+        log,
     )
 
 

@@ -47,8 +47,10 @@ def test_members_on_two_server_processes_chat_only_through_a_shared_layer(browse
     # No periodic sync during the test: only the layer may carry Ana's message to Bea live.
     env = server_env(REDIS_URL=REDIS_URL if layer == "redis" else "", CHAT_SYNC_SECONDS="3600")
     port_1, port_2 = free_port(), free_port()
-    with uvicorn(port_1, env, tmp_path / "server1.log") as (_p1, url_1), \
-            uvicorn(port_2, env, tmp_path / "server2.log") as (_p2, url_2):
+    with (
+        uvicorn(port_1, env, tmp_path / "server1.log") as (_p1, url_1),
+        uvicorn(port_2, env, tmp_path / "server2.log") as (_p2, url_2),
+    ):
         ana = member_page(browser, url_1, "ana")
         bea = member_page(browser, url_2, "bea")
 

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from chat.services import room_get_or_create
+from chat.rooms import room_get_or_create
 from conftest import session_cookie
 from e2e.servers import free_port, gunicorn, server_env
 

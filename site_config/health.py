@@ -37,7 +37,7 @@ async def _check(awaitable) -> str:
     timeout = settings.HEALTHZ_TIMEOUT_SECONDS
     try:
         await asyncio.wait_for(awaitable, timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return f"failed: no answer within {timeout:g} s"
     except Exception as error:  # noqa: BLE001 - any failure is the answer here
         return f"failed: {type(error).__name__}: {error}"

@@ -123,7 +123,7 @@ ASGI_APPLICATION = "site_config.asgi.application"
 # Under ASGI every request runs its queries on a thread of its own choosing, so persistent
 # connections (CONN_MAX_AGE > 0) are not reused reliably and pile up: Django's docs advise 0
 # in async mode, with the database's pool instead (DJANGO_DB_POOL, PostgreSQL) or a pooler.
-# Writes are explicit transactions in chat/services.py, so ATOMIC_REQUESTS stays off.
+# Writes are explicit transactions in the services (chat/rooms.py, chat/messages.py, ...), so ATOMIC_REQUESTS stays off.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",

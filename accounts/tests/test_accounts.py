@@ -17,8 +17,12 @@ def test_signup_creates_account_logs_in_and_follows_next(client):
 def test_signup_ignores_next_pointing_elsewhere(client):
     response = client.post(
         "/accounts/signup/",
-        {"username": "ana", "password1": "correct horse battery", "password2": "correct horse battery",
-         "next": "https://evil.example/"},
+        {
+            "username": "ana",
+            "password1": "correct horse battery",
+            "password2": "correct horse battery",
+            "next": "https://evil.example/",
+        },
     )
     assert response["Location"] == "/chat/"
 

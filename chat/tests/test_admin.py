@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.services import room_get_or_create
+from chat.rooms import room_get_or_create
 from conftest import add_message
 
 pytestmark = pytest.mark.django_db

@@ -3,13 +3,9 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from chat.memberships import membership_invite, membership_remove
 from chat.models import Room
-from chat.services import (
-    DIRECT_MAX_PEOPLE,
-    membership_invite,
-    membership_remove,
-    room_get_or_create_direct,
-)
+from chat.rooms import DIRECT_MAX_PEOPLE, room_get_or_create_direct
 from conftest import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -67,8 +63,8 @@ def test_starting_from_a_name_opens_the_conversation_titled_for_each_reader(peop
 
     anas_page = logged_in(ana).get(room.get_absolute_url())
     beas_page = logged_in(bea).get(room.get_absolute_url())
-    assert anas_page.context["room"].title == "bea" and beas_page.context["room"].title == "ana"
-    assert [r.title for r in beas_page.context["sidebar_rooms"] if r.is_direct] == ["ana"]
+    assert anas_page.context["title"] == "bea" and beas_page.context["title"] == "ana"
+    assert [e.title for e in beas_page.context["sidebar_entries"] if e.room.is_direct] == ["ana"]
     assert room not in logged_in(bea).get("/chat/").context["rooms"]
     assert logged_in(cy).get(room.get_absolute_url()).status_code == 404
 

@@ -6,17 +6,18 @@ import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from chat.models import Message
-from chat.services import room_get_or_create
+from chat.rooms import room_get_or_create
 from conftest import join
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
-    | st.uuids().map(str),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30) | st.uuids().map(str),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
@@ -27,7 +28,9 @@ text_frames = st.one_of(
     st.text(max_size=100),
     json_values.map(json.dumps),
     frame_objects.map(json.dumps),
-    st.builds(lambda n: json.dumps({"message": "x" * n, "key": str(uuid.uuid4())}), st.sampled_from([4001, 40_000, 1_000_000])),
+    st.builds(
+        lambda n: json.dumps({"message": "x" * n, "key": str(uuid.uuid4())}), st.sampled_from([4001, 40_000, 1_000_000])
+    ),
     st.builds(lambda n: json.dumps({"after": n}), st.integers(min_value=-(2**70), max_value=2**70)),
 )
 frames = st.lists(st.one_of(text_frames, st.binary(max_size=64)), min_size=1, max_size=6)
@@ -45,9 +48,7 @@ def is_valid_post(frame) -> bool:
     except (ValueError, TypeError, KeyError, AttributeError):
         return False
     text = data.get("message")
-    return (
-        "after" not in data and isinstance(text, str) and 0 < len(text.strip()) <= 4000 and "\\x00" not in text
-    )
+    return "after" not in data and isinstance(text, str) and 0 < len(text.strip()) <= 4000 and "\\x00" not in text
 
 
 @pytest.fixture

@@ -6,14 +6,10 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from chat.consumers import CLOSE_NOT_A_MEMBER
+from chat.memberships import membership_invite, membership_remove
 from chat.models import Membership, Room
-from chat.services import (
-    membership_invite,
-    membership_remove,
-    room_create_private,
-    room_get_or_create,
-    rooms_visible_to,
-)
+from chat.rooms import room_create_private, room_get_or_create
+from chat.selectors import rooms_visible_to
 from conftest import join, logged_in, open_socket
 
 
@@ -122,9 +118,10 @@ async def test_removing_a_member_closes_their_socket_within_a_second(people):
 
 
 @pytest.mark.django_db
-def test_index_counts_unread_messages_and_opening_the_room_clears_them(people):
-    """Unread = messages after the reader's marker, computed when the index is read; the room
-    page shows a divider where the reader left off and marks everything read."""
+def test_sidebar_counts_unread_messages_and_opening_the_room_clears_them(people):
+    """Unread = messages after the reader's marker, computed when a page is read, shown once (in
+    the sidebar, not again in the index's list); the room page shows a divider where the reader
+    left off and marks everything read."""
     from conftest import add_message
 
     ana, bea, _cy = people
@@ -136,7 +133,7 @@ def test_index_counts_unread_messages_and_opening_the_room_clears_them(people):
     add_message(lobby, ana, "third")
 
     index = bea_client.get("/chat/").content.decode()
-    assert 'aria-label="2 unread"' in index and 'class="fw-bold"' in index
+    assert index.count('aria-label="2 unread"') == 1 and 'class="sidebar-room unread"' in index
     page = bea_client.get("/chat/lobby/").content.decode()
     assert page.index(">first<") < page.index('id="new-messages"') < page.index(">second<")
     assert 'aria-label="2 unread"' not in bea_client.get("/chat/").content.decode()

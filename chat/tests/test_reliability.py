@@ -10,10 +10,11 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import OperationalError
 
-from chat.consumers import NOT_SAVED, TOO_FAST, TOO_LARGE
+from chat.composer import NOT_SAVED, TOO_FAST, TOO_LARGE
+from chat.messages import STILL_SENDING
 from chat.models import Message
 from chat.ratelimits import message_rate_limits_reset
-from chat.services import STILL_SENDING, room_get_or_create
+from chat.rooms import room_get_or_create
 from conftest import join
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
@@ -130,9 +131,7 @@ async def test_catch_up_longer_than_history_replaces_the_log(make_user, settings
     ("layer", "live"),
     [("LossyLayer", [1, 2, 3, 4, 5, 6, 7]), ("ReorderingLayer", [1, 2, 3, 4, 5, 6, 7, 8])],
 )
-async def test_reader_ends_with_complete_ordered_log_when_the_layer_drops_or_reorders(
-    make_user, settings, layer, live
-):
+async def test_reader_ends_with_complete_ordered_log_when_the_layer_drops_or_reorders(make_user, settings, layer, live):
     """Lost or swapped events are repaired from the database as soon as a later one shows the
     gap: seqs once each, in order. A lost last event (the lossy layer's 8th) is repaired by the
     page's periodic sync."""
@@ -244,7 +243,7 @@ async def test_failed_save_answers_the_sender_and_broadcasts_nothing(make_user, 
         raise OperationalError("could not connect to server")
 
     with monkeypatch.context() as patch:
-        patch.setattr("chat.consumers.save_message", database_sync_to_async(database_down))
+        patch.setattr("chat.composer.save_message", database_sync_to_async(database_down))
         refused = await post_and_wait(writer, "lost?")
     assert NOT_SAVED in refused and 'value="lost?"' in refused
     assert await reader.receive_nothing(timeout=0.3)

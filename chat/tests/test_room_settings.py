@@ -8,8 +8,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
 
+from chat.memberships import membership_join
+from chat.messages import ARCHIVED, message_create
 from chat.models import Room
-from chat.services import ARCHIVED, membership_join, message_create, room_archive, room_get_or_create
+from chat.rooms import room_archive, room_get_or_create, room_get_or_create_direct
 from conftest import join, logged_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,7 +61,9 @@ def test_archived_room_is_read_only(lobby):
     with pytest.raises(ValidationError, match=ARCHIVED):
         message_create(room=room, author=ana, body="anyone?")
     page = logged_in(ana).get("/chat/lobby/").content.decode()
-    assert ARCHIVED in page and 'id="message-form"' in page and "ws-send" not in page.split('id="message-form"')[1][:200]
+    assert (
+        ARCHIVED in page and 'id="message-form"' in page and "ws-send" not in page.split('id="message-form"')[1][:200]
+    )
     assert logged_in(ana).get("/chat/lobby/settings/").status_code == 403
     room_archive(room=room, archived=False)
     assert message_create(room=room, author=ana, body="back").seq == 1
@@ -92,3 +96,21 @@ async def test_rename_and_archive_reach_open_pages_live(lobby):
     await beas.send_to(text_data=json.dumps({"message": "late", "key": str(uuid.uuid4())}))
     assert ARCHIVED in await beas.receive_from()
     await beas.disconnect()
+
+
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_archiving_a_direct_conversation_keeps_each_readers_own_title(lobby):
+    """Archiving Ana and Bea's conversation pushes its badges and composer, never the title
+    "ana, bea" (each of them sees the other's name): the header's title is per reader."""
+    _room, ana, bea = lobby
+    conversation, _created = await database_sync_to_async(room_get_or_create_direct)(starter=ana, usernames=["bea"])
+    anas = await join(conversation.slug, ana)
+
+    await database_sync_to_async(room_archive)(room=conversation)
+    changed = await anas.receive_from()
+    assert 'id="room-badges"' in changed and "Archived" in changed and ARCHIVED in changed
+    assert "ana, bea" not in changed and 'id="room-header"' not in changed
+    anas_client = await database_sync_to_async(logged_in)(ana)
+    page = await database_sync_to_async(anas_client.get)(f"/chat/{conversation.slug}/")
+    assert '<h1 class="h4 m-0">bea</h1>' in page.content.decode()
+    await anas.disconnect()

@@ -4,9 +4,12 @@ import pytest
 from channels.layers import BaseChannelLayer
 from django.core.exceptions import ValidationError
 
-from conftest import add_message
+from chat.broadcasts import members_group, page_group
+from chat.messages import message_create
 from chat.models import Message, Room
-from chat.services import message_create, message_history, room_get_or_create
+from chat.rooms import room_get_or_create
+from chat.selectors import message_history
+from conftest import add_message
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +20,8 @@ def test_room_from_unicode_name_gets_ascii_slug_and_valid_group_name():
     assert created
     assert room.name == "Café año 2026"
     assert room.slug == "cafe-ano-2026"
-    assert BaseChannelLayer().require_valid_group_name(room.group_name)
-    assert BaseChannelLayer().require_valid_group_name(room.members_group_name)
+    assert BaseChannelLayer().require_valid_group_name(page_group(room))
+    assert BaseChannelLayer().require_valid_group_name(members_group(room))
 
 
 def test_same_name_in_other_case_or_spacing_is_the_same_room():
@@ -31,7 +34,7 @@ def test_same_name_in_other_case_or_spacing_is_the_same_room():
 
 
 def test_names_with_same_slug_get_unique_slugs():
-    """"Café" and "Cafe" are two rooms; the second slug gets a suffix."""
+    """ "Café" and "Cafe" are two rooms; the second slug gets a suffix."""
     first, _ = room_get_or_create(name="Café")
     second, _ = room_get_or_create(name="Cafe!")
     third, _ = room_get_or_create(name="cafe?")
@@ -52,7 +55,7 @@ def test_long_name_slug_stays_under_channels_group_limit():
     rooms = [room_get_or_create(name=name[:79] + str(i))[0] for i in range(3)]
     for room in rooms:
         assert len(room.slug) <= Room.SLUG_MAX_LENGTH
-        assert len(room.group_name) < 100 and len(room.members_group_name) < 100
+        assert len(page_group(room)) < 100 and len(members_group(room)) < 100
     assert len({room.slug for room in rooms}) == 3
 
 
@@ -63,7 +66,7 @@ def test_history_returns_latest_messages_oldest_first(make_user, settings):
     room, _ = room_get_or_create(name="Lobby")
     for i in range(5):
         add_message(room, ana, f"m{i}")
-    assert [m.body for m in message_history(room=room)] == ["m2", "m3", "m4"]
+    assert [line.message.body for line in message_history(room=room)] == ["m2", "m3", "m4"]
 
 
 def test_message_create_saves_and_moves_room_activity(make_user):
@@ -90,7 +93,7 @@ def test_message_day_is_in_site_time_zone(make_user, settings):
     settings.TIME_ZONE = "America/New_York"
     ana = make_user("ana")
     room, _ = room_get_or_create(name="Lobby")
-    at = datetime.datetime(2026, 3, 2, 0, 30, tzinfo=datetime.timezone.utc)
+    at = datetime.datetime(2026, 3, 2, 0, 30, tzinfo=datetime.UTC)
     message = add_message(room, ana, "late", created_at=at)
     assert message.day == datetime.date(2026, 3, 1)
 

@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from chat.consumers import CLOSE_NOT_AUTHENTICATED
-from chat.services import room_get_or_create
+from chat.rooms import room_get_or_create
 from conftest import join
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]

@@ -9,15 +9,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from chat.memberships import membership_invite, membership_join
+from chat.messages import message_create
 from chat.models import Membership
-from chat.services import (
-    membership_invite,
-    membership_join,
-    message_create,
-    room_create_private,
-    room_get_or_create,
-    rooms_for_sidebar,
-)
+from chat.rooms import room_create_private, room_get_or_create
+from chat.selectors import sidebar_entries
 from conftest import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,8 +75,9 @@ async def test_own_messages_do_not_count_as_unread(two_rooms):
     await database_sync_to_async(message_create)(room=random, author=ana, body="mine")
 
     assert await anas.receive_nothing_at_all()
-    assert {room.slug: room.unread for room in await database_sync_to_async(rooms_for_sidebar)(ana)} == {
-        "lobby": 0, "random": 0,
+    assert {entry.room.slug: entry.unread for entry in await database_sync_to_async(sidebar_entries)(ana)} == {
+        "lobby": 0,
+        "random": 0,
     }
     await anas.disconnect()
 
@@ -139,7 +136,7 @@ def test_posting_costs_the_same_queries_however_many_members_the_room_has(make_u
 
 def test_sidebar_reads_rooms_and_conversations_in_two_queries(make_user, django_assert_num_queries):
     """However many rooms and direct conversations: one query for them, one for the titles."""
-    from chat.services import room_get_or_create_direct
+    from chat.rooms import room_get_or_create_direct
 
     ana, _bea, cy = make_user("ana"), make_user("bea"), make_user("cy")
     for name in ("Lobby", "Random", "Kitchen"):
@@ -148,6 +145,6 @@ def test_sidebar_reads_rooms_and_conversations_in_two_queries(make_user, django_
     room_get_or_create_direct(starter=cy, usernames=["ana", "bea"])
 
     with django_assert_num_queries(2):
-        rooms = rooms_for_sidebar(ana)
+        rooms = sidebar_entries(ana)
 
-    assert [room.title for room in rooms] == ["Kitchen", "Lobby", "Random", "bea", "bea, cy"]
+    assert [entry.title for entry in rooms] == ["Kitchen", "Lobby", "Random", "bea", "bea, cy"]

@@ -4,9 +4,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from conftest import add_message
 from chat.models import Room
-from chat.services import room_get_or_create
+from chat.rooms import room_get_or_create
+from conftest import add_message
 
 pytestmark = pytest.mark.django_db
 

@@ -15,6 +15,7 @@ def patient_health_check(settings):
     """A loaded CI machine can take over the production 1 s for the healthy part."""
     settings.HEALTHZ_TIMEOUT_SECONDS = 5
 
+
 CLOSED_PORT = 1  # Nothing listens on port 1 here: connections are refused at once.
 
 
@@ -52,8 +53,12 @@ def test_healthz_is_503_naming_the_database_when_it_is_unreachable():
         "r = Client().get('/healthz'); print(r.status_code); print(r.content.decode())"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=Path(settings.BASE_DIR), env={**env, "DJANGO_SETTINGS_MODULE": "site_config.settings"},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", script],
+        cwd=Path(settings.BASE_DIR),
+        env={**env, "DJANGO_SETTINGS_MODULE": "site_config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     status, body = result.stdout.strip().splitlines()[-2:]
     assert status == "503", result.stderr

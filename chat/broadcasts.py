@@ -1,0 +1,169 @@
+"""The only door to the channel layer: group names, event types and their shapes, and sends.
+
+Groups (Channels' rule: ASCII, under 100 characters; slugs are capped at 50 for that):
+- `members.<slug>` (members_group): the sockets of a room's members, on any chat page.
+- `room.<slug>` (page_group): the sockets open on the room's page.
+- `user.<id>` (user_group): every socket of one user.
+
+Events, each handled by the consumer method of the same name (`chat.message` -> `chat_message`):
+- `chat.message` {"room": int, "seq": int, "author": int, "html": str} to members_group
+- `room.changed` {"room": int, "html": str} to members_group
+- `chat.typing` {"user_id": int, "html": str} to page_group
+- `chat.presence` {"html": str} to page_group
+- `membership.read` {"room": int, "seq": int} to user_group
+- `sidebar.refresh` {} and `access.check` {} to user_group
+
+The channel layer only carries news: the database is the source of truth, and a socket that
+misses an event repairs the gap at its next event or sync. So a send that fails (Redis away) is
+logged and dropped here, never raised into the service or the socket that asked for it.
+Synchronous senders are for services, called once the change is committed.
+"""
+
+import asyncio
+import logging
+import weakref
+
+from asgiref.sync import async_to_sync
+from channels.exceptions import ChannelFull
+from channels.layers import get_channel_layer
+from django.conf import settings
+from redis.exceptions import RedisError
+
+from . import fragments
+from .presence import presence_list, presence_remove, presence_touch
+
+logger = logging.getLogger(__name__)
+
+# What a channel layer raises when its backing store is away or full.
+LAYER_ERRORS = (OSError, RedisError, ChannelFull, asyncio.TimeoutError)
+
+
+def members_group(room) -> str:
+    """The group of `room`'s members' sockets: its messages, renames and archiving."""
+    return f"members.{room.slug}"
+
+
+def page_group(room) -> str:
+    """The group of the sockets open on `room`'s page: presence and typing."""
+    return f"room.{room.slug}"
+
+
+def user_group(user_id: int) -> str:
+    """The group of every open socket of user `user_id`."""
+    return f"user.{user_id}"
+
+
+async def group_send(group: str, event: dict) -> bool:
+    """Send `event` to `group`; False (logged) if the layer is unreachable, never an error.
+    The layer is looked up inside the running loop: the Redis pub/sub layer keeps one
+    connection per loop."""
+    try:
+        await get_channel_layer().group_send(group, event)
+    except LAYER_ERRORS as error:
+        logger.warning("channel layer send failed, %s to %s: %r", event["type"], group, error)
+        return False
+    return True
+
+
+def message_broadcast(*, message, new_day: bool) -> None:
+    """Render `message` once (after a day separator if `new_day`) and send it to its room's
+    members (`chat.message`). Every member gets the same bytes: what differs per reader
+    ("mine") is styled by the reader's page."""
+    from .selectors import LogLine
+
+    html = fragments.messages_append(lines=[LogLine(message, new_day)], cursor=message.seq)
+    event = {"type": "chat.message", "room": message.room_id, "seq": message.seq, "author": message.author_id}
+    async_to_sync(group_send)(members_group(message.room), {**event, "html": html})
+
+
+def room_changed_broadcast(*, room, composer: bool = False) -> None:
+    """Push `room`'s new header (and, if `composer`, its composer: only when its archived state
+    changed, since a fresh composer clears what people were typing) to its members
+    (`room.changed`); their sidebars re-read it."""
+    html = fragments.room_changed(room=room, composer=composer)
+    async_to_sync(group_send)(members_group(room), {"type": "room.changed", "room": room.pk, "html": html})
+
+
+def membership_read_broadcast(*, user_id: int, room_id: int, seq: int) -> None:
+    """Tell user `user_id`'s sockets that they read room `room_id` up to `seq` (another tab)."""
+    async_to_sync(group_send)(user_group(user_id), {"type": "membership.read", "room": room_id, "seq": seq})
+
+
+def sidebar_refresh(*, user_id: int) -> None:
+    """Ask user `user_id`'s sockets to re-read their sidebar (their memberships changed)."""
+    async_to_sync(group_send)(user_group(user_id), {"type": "sidebar.refresh"})
+
+
+def user_sockets_check(*, user_id: int) -> None:
+    """Ask user `user_id`'s sockets to re-check their session and room access, closing if
+    either ended (4001, 4003): after a log-out, deactivation, password change or removal."""
+    async_to_sync(group_send)(user_group(user_id), {"type": "access.check"})
+
+
+async def typing_broadcast(*, room, user) -> None:
+    """Tell the others on `room`'s page that `user` is typing (rendered once, no database)."""
+    html = fragments.typing(typist=user.get_username())
+    await group_send(page_group(room), {"type": "chat.typing", "user_id": user.pk, "html": html})
+
+
+class PresencePushes:
+    """When each room's next "online now" push may go, in one process and event loop.
+
+    A push goes at once if the room's last one is far enough back; otherwise one push is
+    scheduled for then, and later changes ride along. Pushes are at least
+    CHAT_PRESENCE_PUSH_SECONDS apart, and further apart in big rooms (a push to n sockets is n
+    copies: at most CHAT_PRESENCE_PUSH_RATE copies a second), so that a crowd arriving at once
+    (a 5,000-member room reconnecting after a deploy) costs a few pushes, not one per arrival.
+    """
+
+    def __init__(self):
+        self.due: dict[int, float] = {}  # room id -> loop time the next push may go
+        self.waiting: dict[int, asyncio.Task] = {}
+
+    async def push(self, room) -> None:
+        loop = asyncio.get_running_loop()
+        if room.pk in self.waiting:
+            return
+        due = self.due.get(room.pk, 0.0)
+        if due > loop.time():
+            self.waiting[room.pk] = loop.create_task(self._push_at(room, due))
+            return
+        shown, total = await presence_list(room_id=room.pk)
+        spacing = max(settings.CHAT_PRESENCE_PUSH_SECONDS, total / settings.CHAT_PRESENCE_PUSH_RATE)
+        self.due[room.pk] = loop.time() + spacing
+        await group_send(
+            page_group(room), {"type": "chat.presence", "html": fragments.presence(shown=shown, total=total)}
+        )
+
+    async def _push_at(self, room, when: float) -> None:
+        await asyncio.sleep(when - asyncio.get_running_loop().time())
+        del self.waiting[room.pk]
+        self.due[room.pk] = 0.0
+        await self.push(room)
+
+
+_presence_pushes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresencePushes]" = weakref.WeakKeyDictionary()
+
+
+async def presence_broadcast(*, room) -> None:
+    """Push who is online in `room`, rendered once, to its page (`chat.presence`), throttled per
+    process and room (PresencePushes)."""
+    loop = asyncio.get_running_loop()
+    pushes = _presence_pushes.get(loop)
+    if pushes is None:
+        pushes = _presence_pushes[loop] = PresencePushes()
+    await pushes.push(room)
+
+
+async def presence_renew(*, room, user, channel_name: str) -> None:
+    """Mark socket `channel_name` of `user` present in `room` (on connect, then at each
+    heartbeat); if that changed who is online (`user` came, or others' entries expired: their
+    worker died), push the list."""
+    if await presence_touch(room_id=room.pk, user=user, channel_name=channel_name):
+        await presence_broadcast(room=room)
+
+
+async def presence_leave(*, room, user, channel_name: str) -> None:
+    """Remove socket `channel_name` of `user` from `room`; if it was their last, push the list."""
+    if await presence_remove(room_id=room.pk, user=user, channel_name=channel_name):
+        await presence_broadcast(room=room)

@@ -1,0 +1,154 @@
+"""The socket of a room's page: its messages, presence and typing."""
+
+import logging
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+
+from .. import broadcasts, fragments, frames, selectors
+from ..composer import composer_submit, composer_too_large
+from ..cursor import Cursor, Verdict
+from ..memberships import membership_join, membership_mark_read
+from ..models import Room
+from ..presence import presence_list
+from .sidebar import CLOSE_NOT_A_MEMBER, CLOSE_NOT_AUTHENTICATED, CLOSE_ROOM_NOT_FOUND, SidebarConsumer, session_alive
+
+logger = logging.getLogger("chat.consumers")
+
+# Reads and marker moves run on the thread pool rather than Channels' single database thread.
+read_missed = database_sync_to_async(selectors.messages_missed, thread_sensitive=False)
+mark_read = database_sync_to_async(membership_mark_read, thread_sensitive=False)
+
+
+@database_sync_to_async
+def room_admission(*, slug: str, user) -> tuple[Room | None, int | None]:
+    """`(room, None)` if the room at `slug` admits `user` (opening a public room joins it), else
+    `(None, close code)`: CLOSE_ROOM_NOT_FOUND, or CLOSE_NOT_A_MEMBER for a private room."""
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return None, CLOSE_ROOM_NOT_FOUND
+    try:
+        membership_join(room=room, user=user)
+    except PermissionDenied:
+        return None, CLOSE_NOT_A_MEMBER
+    return room, None
+
+
+class RoomConsumer(SidebarConsumer):
+    """One member's socket on one room's page, at `/ws/chat/<slug>/`: the room's messages,
+    presence and typing, and (as a SidebarConsumer) the page's sidebar.
+
+    In (frames.frame_parse): `Post` from the composer (the author is always `scope["user"]`),
+    `Sync` from the page's sync form on every (re)connect and every CHAT_SYNC_SECONDS (answered
+    with what the page is missing; also the presence heartbeat), `Typing`; nothing else.
+    Out: on connect the status, the sidebar and who is online; each message once, in seq order
+    (`Cursor`); presence and typing; the header when it changes; the sender's composer.
+    Closes 4004 (no such room), 4003 (not, or no longer, a member of a private room), 4001.
+    """
+
+    room: Room | None = None
+
+    def where(self) -> str:
+        return f"room={self.scope['url_route']['kwargs']['slug']}"
+
+    async def admit(self, user) -> bool:
+        """Admit `user` to the room (room_admission), else close; then mark the socket present
+        and join the room's page group."""
+        self.cursor = Cursor()
+        room, code = await room_admission(slug=self.scope["url_route"]["kwargs"]["slug"], user=user)
+        if room is None:
+            logger.info("socket refused: %s, %s user=%s", code, self.where(), user.pk)
+            await self.close(code=code)
+            return False
+        self.room = room
+        self.sidebar.current_room_id = room.pk
+        await broadcasts.presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
+        await self.group_join(broadcasts.page_group(room))
+        return True
+
+    async def connected_fragment(self) -> str:
+        shown, total = await presence_list(room_id=self.room.pk)
+        return fragments.status("connected") + self.sidebar_fragment() + fragments.presence(shown=shown, total=total)
+
+    async def disconnect(self, code):
+        if self.room is not None:
+            if self.cursor.seq:
+                await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
+            await broadcasts.presence_leave(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
+        await super().disconnect(code)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.room is None:
+            return
+        frame = frames.frame_parse(text_data, max_bytes=settings.CHAT_FRAME_MAX_BYTES)
+        if isinstance(frame, frames.Sync):
+            await self.sync(frame.after)
+        elif isinstance(frame, frames.Typing):
+            await broadcasts.typing_broadcast(room=self.room, user=self.scope["user"])
+        elif isinstance(frame, frames.Post):
+            await self.send(text_data=await composer_submit(room=self.room, user=self.scope["user"], post=frame))
+        elif isinstance(frame, frames.TooLarge):
+            await self.send(text_data=composer_too_large(room=self.room))
+
+    async def sync(self, after: int) -> None:
+        """The page has messages up to seq `after`: the first sync starts the cursor; each sends
+        what the page is missing, moves the read marker to what it has (one UPDATE a sync, not
+        a message), and is the socket's presence heartbeat."""
+        if self.cursor.seq is None:
+            last_seq = await database_sync_to_async(selectors.room_last_seq)(self.room.pk)
+            self.cursor.start(after=after, last_seq=last_seq)
+        await self.catch_up()
+        if self.cursor.seq:
+            await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
+        await broadcasts.presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
+
+    async def catch_up(self) -> None:
+        """Send, from the database, the room's messages after this socket's cursor."""
+        lines, replace = await read_missed(room=self.room, after=self.cursor.seq)
+        if not lines:
+            return
+        self.cursor.caught_up(lines[-1].message.seq)
+        if replace:
+            title = self.sidebar.title(self.room.pk, self.room.name)
+            await self.send(
+                text_data=fragments.log_replace(room=self.room, title=title, lines=lines, cursor=self.cursor.seq)
+            )
+        else:
+            await self.send(text_data=fragments.messages_append(lines=lines, cursor=self.cursor.seq))
+
+    async def chat_message(self, event):
+        """A message saved in one of the user's rooms: this room's is forwarded if it is the
+        next one in order (a gap is caught up); another room's goes to the sidebar."""
+        if event["room"] != self.room.pk:
+            await super().chat_message(event)
+            return
+        verdict = self.cursor.receive(event["seq"])
+        if verdict is Verdict.FORWARD:
+            await self.send(text_data=event["html"])
+        elif verdict is Verdict.GAP:
+            await self.catch_up()
+
+    async def chat_typing(self, event):
+        """Someone in the room is typing: show it, unless it is this socket's own user."""
+        if event["user_id"] != self.scope["user"].pk and self.cursor.seq is not None:
+            await self.send(text_data=event["html"])
+
+    async def chat_presence(self, event):
+        """Who is online in the room changed: show it."""
+        await self.send(text_data=event["html"])
+
+    async def room_changed(self, event):
+        """A room was renamed or (un)archived: this room's page takes its new header (and
+        composer); the sidebar re-reads."""
+        if event["room"] == self.room.pk:
+            await self.send(text_data=event["html"])
+        await super().room_changed(event)
+
+    async def access_check(self, event):
+        """The user's account, sessions or memberships changed: close this socket if its session
+        ended (4001) or its user may no longer enter this room (4003)."""
+        if not await session_alive(self.scope):
+            await self.end("session over", CLOSE_NOT_AUTHENTICATED, "ended")
+        elif not await database_sync_to_async(self.room.admits)(self.scope["user"]):
+            await self.end("removed", CLOSE_NOT_A_MEMBER, "removed")

@@ -1,0 +1,159 @@
+"""The socket of any chat page: the reader's live sidebar."""
+
+import logging
+from importlib import import_module
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from .. import broadcasts, fragments, selectors
+from ..sidebar import Sidebar
+
+logger = logging.getLogger("chat.consumers")
+
+CLOSE_NOT_AUTHENTICATED = 4001
+CLOSE_NOT_A_MEMBER = 4003
+CLOSE_ROOM_NOT_FOUND = 4004
+
+read_sidebar = database_sync_to_async(selectors.sidebar_entries, thread_sensitive=False)
+
+
+async def session_alive(scope) -> bool:
+    """Whether the session of the socket with `scope` still logs in its user (not logged out,
+    deactivated, ended by a password change, expired or deleted)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore(scope["session"].session_key)
+    user = await get_user({"session": store})
+    return user.pk == scope["user"].pk
+
+
+class MessageDispatchMixin:
+    """Channels closes stale database connections (a thread-pool hop) before every handler. A
+    message event reaches the database only through database_sync_to_async, which does that
+    itself: this skips the hop for the most frequent event of all (one per member and message).
+    See docs/architecture.md, "Where Channels is the cost"."""
+
+    async def dispatch(self, message):
+        if message["type"] == "chat.message":
+            await self.chat_message(message)
+        else:
+            await super().dispatch(message)
+
+
+class SidebarConsumer(MessageDispatchMixin, AsyncWebsocketConsumer):
+    """A member's socket on any chat page, at `/ws/chat/` (the room index): it keeps the page's
+    sidebar (their rooms and direct conversations, with unread counts) up to date.
+
+    Joins the user's group and each of their rooms' members group. Sends, to this socket only:
+    the whole sidebar on connect and when their memberships change (`sidebar.refresh`) or a
+    room of theirs changes (`room.changed`); one entry when a message arrives in one of their
+    rooms (`chat.message`: counted from the event's seq, no query) or they read it elsewhere
+    (`membership.read`). Acts on nothing the client sends. Closes 4001 when not logged in, or
+    when the session ends (`access.check`).
+    """
+
+    sidebar_sent = ""  # the whole sidebar as this socket last rendered it for its page
+
+    async def connect(self):
+        await self.accept()
+        self.sidebar = Sidebar()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            logger.info("socket refused: not logged in, %s", self.where())
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            return
+        await self.group_join(broadcasts.user_group(user.pk))
+        if not await self.admit(user):
+            return
+        await self.sidebar_load()
+        logger.info("socket connected: %s user=%s", self.where(), user.pk)
+        await self.send(text_data=await self.connected_fragment())
+
+    async def disconnect(self, code):
+        # Channels leaves every group in self.groups before calling this.
+        logger.info("socket disconnected: %s code=%s", self.where(), code)
+
+    def where(self) -> str:
+        """Where this socket is, for the log."""
+        return "sidebar"
+
+    async def admit(self, user) -> bool:
+        """Whether `user` may have this socket (closing it with a code if not)."""
+        return True
+
+    async def connected_fragment(self) -> str:
+        """What a newly connected socket sends first."""
+        return self.sidebar_fragment()
+
+    async def group_join(self, group: str) -> None:
+        """Join `group`; Channels leaves it on disconnect (self.groups)."""
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups.append(group)
+
+    async def group_leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups.remove(group)
+
+    async def sidebar_load(self) -> None:
+        """Re-read the user's rooms, joining the members group of each new one and leaving those
+        of rooms they left. When rooms were added to a loaded sidebar they are read once more,
+        after joining: a message sent in between is then either read or received."""
+        loaded = bool(self.sidebar.entries)
+        previous = dict(self.sidebar.entries)
+        added, removed = self.sidebar.replace(await read_sidebar(self.scope["user"]))
+        for room_id in added:
+            await self.group_join(broadcasts.members_group(self.sidebar.entries[room_id].room))
+        for room_id in removed:
+            await self.group_leave(broadcasts.members_group(previous[room_id].room))
+        if added and loaded:
+            self.sidebar.replace(await read_sidebar(self.scope["user"]))
+
+    def sidebar_fragment(self) -> str:
+        self.sidebar_sent = fragments.sidebar(
+            entries=self.sidebar.ordered(), current_room_id=self.sidebar.current_room_id
+        )
+        return self.sidebar_sent
+
+    async def sidebar_entry_send(self, entry) -> None:
+        if entry is not None:
+            self.sidebar_sent = ""  # the page's sidebar is no longer the one last sent whole
+            await self.send(
+                text_data=fragments.sidebar_entry(entry=entry, current_room_id=self.sidebar.current_room_id)
+            )
+
+    async def chat_message(self, event):
+        """A message in one of the user's rooms: its entry counts it, unless the user wrote it."""
+        own = event["author"] == self.scope["user"].pk
+        entry = self.sidebar.move(event["room"], last_seq=event["seq"], last_read_seq=event["seq"] if own else 0)
+        await self.sidebar_entry_send(entry)
+
+    async def membership_read(self, event):
+        """The user read a room up to a seq (in this tab or another): its entry follows."""
+        await self.sidebar_entry_send(self.sidebar.move(event["room"], last_read_seq=event["seq"]))
+
+    async def sidebar_refresh(self, event):
+        """The user's memberships changed: re-read the sidebar, and re-send it if it changed (a
+        socket hears of its own user joining the room it opens, and need not send it again)."""
+        await self.sidebar_load()
+        await self.sidebar_send()
+
+    async def sidebar_send(self) -> None:
+        before = self.sidebar_sent
+        if self.sidebar_fragment() != before:
+            await self.send(text_data=self.sidebar_sent)
+
+    async def room_changed(self, event):
+        """One of the user's rooms was renamed, described, archived or restored."""
+        await self.sidebar_refresh(event)
+
+    async def access_check(self, event):
+        """The user's account or sessions changed: close if this socket's session ended."""
+        if not await session_alive(self.scope):
+            await self.end("session over", CLOSE_NOT_AUTHENTICATED, "ended")
+
+    async def end(self, reason: str, code: int, state: str) -> None:
+        """Close this socket with `code`, after telling its page why (`state`, fragments.status)."""
+        logger.info("socket ended: %s, %s user=%s", reason, self.where(), self.scope["user"].pk)
+        await self.send(text_data=fragments.status(state))
+        await self.close(code=code)

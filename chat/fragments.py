@@ -1,0 +1,80 @@
+"""Every HTML fragment a socket pushes, and the only home of the chat's fragment template names.
+
+A fragment is swapped into the page *out of band, by id* by htmx's ws extension: each of its
+top-level elements replaces its twin (or, with `hx-swap-oob="beforeend"`, appends to it). The
+page includes the same template files, so a designer edits an element once (a message bubble:
+`templates/chat/messages/_message.html`) and the page and every push follow. Each function
+takes plain values and returns the rendered HTML (`str`), auto-escaped; user text is never
+marked safe. Times render in the active time zone (the site's, `settings.TIME_ZONE`).
+"""
+
+from django.template.loader import render_to_string
+
+from .forms import MessageForm
+
+# Pushed fragments, each its own file under templates/chat/pushes/.
+MESSAGES_APPEND = "chat/pushes/messages_append.html"
+LOG_REPLACE = "chat/pushes/log_replace.html"
+OLDER_PAGE = "chat/pushes/older_page.html"
+ROOM_CHANGED = "chat/pushes/room_changed.html"
+# Elements of the page that are also pushed alone.
+COMPOSER = "chat/room/_composer.html"
+STATUS = "chat/room/_status.html"
+TYPING = "chat/room/_typing.html"
+PRESENCE = "chat/room/_presence.html"
+SIDEBAR = "chat/sidebar/_sidebar.html"
+SIDEBAR_ENTRY = "chat/sidebar/_entry.html"
+
+
+def _render(template_name: str, context: dict) -> str:
+    # Without the white space around the top-level elements, which htmx would ignore anyway.
+    return render_to_string(template_name, context).strip()
+
+
+def messages_append(*, lines: list, cursor: int) -> str:
+    """`lines` (selectors.LogLine, in seq order) appended to the log, the page's cursor moved to
+    `cursor` (the newest seq it now has), and the typing line emptied."""
+    return _render(MESSAGES_APPEND, {"lines": lines, "cursor": cursor})
+
+
+def log_replace(*, room, title: str, lines: list, cursor: int) -> str:
+    """The whole log replaced by `lines` (a catch-up too long to append), and the cursor moved."""
+    return _render(LOG_REPLACE, {"room": room, "title": title, "lines": lines, "cursor": cursor})
+
+
+def composer(*, room, form) -> str:
+    """The room's composer for one sender: `form` unbound (empty, with a fresh key) after a
+    stored message, or bound with its errors and the typed text kept after a refusal."""
+    return _render(COMPOSER, {"room": room, "form": form})
+
+
+def status(state: str) -> str:
+    """The connection badge: `state` is "connected", "ended" (session over) or "removed"."""
+    return _render(STATUS, {"state": state})
+
+
+def typing(*, typist: str) -> str:
+    """ "<typist> is typing…", which the page hides by itself 4 s later (CSS)."""
+    return _render(TYPING, {"typist": typist})
+
+
+def presence(*, shown: list, total: int) -> str:
+    """Who has the room open: `shown` (presence.Present) by name, and how many more of `total`."""
+    return _render(PRESENCE, {"online": shown, "more": total - len(shown)})
+
+
+def sidebar(*, entries: list, current_room_id: int | None) -> str:
+    """A reader's whole sidebar: `entries` (sidebar.SidebarEntry), the current room marked."""
+    return _render(SIDEBAR, {"sidebar_entries": entries, "current_room_id": current_room_id})
+
+
+def sidebar_entry(*, entry, current_room_id: int | None) -> str:
+    """One room's sidebar entry (its title and unread count), replacing its twin by id."""
+    return _render(SIDEBAR_ENTRY, {"entry": entry, "current_room_id": current_room_id})
+
+
+def room_changed(*, room, composer: bool) -> str:
+    """`room`'s header after a rename or (un)archiving, the same for every member (a direct
+    conversation's title is each reader's own and never changes, so it is left out), and with
+    `composer` its composer, which an archived room replaces by a notice."""
+    return _render(ROOM_CHANGED, {"room": room, "composer": composer, "form": MessageForm()})

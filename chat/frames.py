@@ -1,0 +1,71 @@
+"""What the page may send on a room's socket, parsed into one of three frames.
+
+The htmx ws extension sends a `ws-send` form's fields as a JSON object, plus a `HEADERS`
+object (ignored here). Anything that is not one of the frames below (not JSON, nested too
+deep, not an object, wrong types, binary) parses to None and is ignored: no input can raise
+out of here and end the socket.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Sync:
+    """`{"after": seq}` from the page's sync form: it has the messages up to `after`."""
+
+    after: int
+
+
+@dataclass(frozen=True)
+class Typing:
+    """`{"typing": true}` from the message input while its text changes."""
+
+
+@dataclass(frozen=True)
+class Post:
+    """`{"message": str, "key": uuid}` from the composer; the form validates both."""
+
+    message: str
+    key: Any
+
+
+@dataclass(frozen=True)
+class TooLarge:
+    """A text frame over the size limit: refused with an error, unread."""
+
+
+Frame = Sync | Typing | Post | TooLarge
+
+
+def as_seq(value) -> int | None:
+    """`value` as a seq (an int, or a string of digits, from 0 to 2**63 - 1), else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    return None
+
+
+def frame_parse(text: str | None, *, max_bytes: int) -> Frame | None:
+    """The frame `text` carries (None for a binary frame), or None if it is none of them.
+    A frame longer than `max_bytes` once UTF-8 encoded is TooLarge, whatever it holds."""
+    if text is None:
+        return None
+    if len(text) * 4 > max_bytes and len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        return TooLarge()
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    if "after" in data:
+        after = as_seq(data["after"])
+        return None if after is None else Sync(after)
+    if data.get("typing") is True:
+        return Typing()
+    if isinstance(data.get("message"), str):
+        return Post(data["message"], data.get("key"))
+    return None

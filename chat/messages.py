@@ -1,0 +1,53 @@
+"""Posting a message: validate, number, save, and once committed broadcast."""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import broadcasts
+from .models import Membership, Message, Room
+
+ARCHIVED = "This room is archived: it is read-only."
+STILL_SENDING = "Your previous message was still being sent: send this one again."
+
+
+def message_create(*, room: Room, author, body: str, client_key: uuid.UUID | None = None) -> Message:
+    """Save a message by `author` in `room` and, once committed, push it to the room's members.
+
+    `body` is validated again here (non-blank, at most Message.BODY_MAX_LENGTH characters):
+    ValidationError if not, with nothing saved or sent. The message takes the room's next `seq`
+    under the room row's lock, so seq order is commit order; an archived room raises
+    ValidationError(ARCHIVED). The author's read marker moves to their own message. If `author`
+    already sent a message with this `client_key` (a resend), that message is returned and
+    nothing new is saved or sent; if its text differs (a second message sent from the same
+    composer before its reset came back), ValidationError(STILL_SENDING). Database errors
+    (`django.db.DatabaseError`) propagate, with nothing sent. `created_at` is now, in UTC.
+    """
+    message = Message(room=room, author=author, body=body, client_key=client_key, created_at=timezone.now())
+    # The room and author are objects in hand: skip full_clean's query for each foreign key.
+    message.full_clean(exclude=["seq", "room", "author"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            locked = Room.objects.select_for_update().only("last_seq", "last_message_at", "archived_at").get(pk=room.pk)
+            if locked.archived_at is not None:
+                raise ValidationError(ARCHIVED)
+            message.seq = locked.last_seq + 1
+            previous = locked.last_message_at
+            new_day = previous is None or timezone.localdate(previous) != message.day
+            message.save()
+            Room.objects.filter(pk=room.pk).update(last_seq=message.seq, last_message_at=message.created_at)
+            Membership.objects.filter(room=room, user=author).update(last_read_seq=message.seq)
+            transaction.on_commit(lambda: broadcasts.message_broadcast(message=message, new_day=new_day))
+    except IntegrityError:
+        if client_key is not None:
+            sent = Message.objects.filter(author=author, client_key=client_key).first()
+            if sent is not None and sent.body == message.body:
+                return sent
+            if sent is not None:
+                # The same composer with other text: a second message typed before the first
+                # one's reset came back. Refused, so that it is not taken for a resend and lost.
+                raise ValidationError(STILL_SENDING) from None
+        raise
+    return message

@@ -1,0 +1,133 @@
+"""Read queries: what a reader may see, their sidebar, and pages of a room's log.
+
+Nothing here writes. Each function says how many queries it costs; the message pages use the
+(room, seq) unique index. Days are calendar days in the active time zone.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from .models import Membership, Message, Room
+from .sidebar import SidebarEntry
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One message as the log shows it: `new_day` where a day separator goes before it."""
+
+    message: Message
+    new_day: bool
+
+    @property
+    def day(self) -> datetime.date:
+        return self.message.day
+
+
+def _lines(messages: list[Message], previous_day: datetime.date | None = None) -> list[LogLine]:
+    """`messages` (in seq order) as log lines, a new day wherever a message's day differs from
+    the one before it; the first is compared with `previous_day` (None: always a new day)."""
+    lines = []
+    for message in messages:
+        lines.append(LogLine(message, message.day != previous_day))
+        previous_day = message.day
+    return lines
+
+
+def rooms_visible_to(user) -> QuerySet[Room]:
+    """The rooms `user` may see and open: every public room, and the private ones they are in.
+    A queryset (no query until read)."""
+    member = Membership.objects.filter(room=OuterRef("pk"), user=user)
+    return Room.objects.filter(Q(is_private=False) | Q(Exists(member)))
+
+
+def room_index(user) -> QuerySet[Room]:
+    """The rooms the index lists for `user`: visible, direct conversations aside (those are in
+    the sidebar), most recently active first."""
+    return rooms_visible_to(user).filter(direct_key=None)
+
+
+def room_titles(rooms: list[Room], reader) -> dict[int, str]:
+    """Each of `rooms`' title as `reader` sees it, by room id: its name, or for a direct
+    conversation the other people's usernames ("bea, cy"). One query if any is direct."""
+    direct = [room.pk for room in rooms if room.is_direct]
+    others: dict[int, list[str]] = {}
+    if direct:
+        rows = (
+            Membership.objects.filter(room__in=direct)
+            .exclude(user=reader)
+            .order_by("user__username")
+            .values_list("room_id", "user__username")
+        )
+        for room_id, username in rows:
+            others.setdefault(room_id, []).append(username)
+    return {room.pk: ", ".join(others.get(room.pk, [])) or room.name for room in rooms}
+
+
+def room_title(room: Room, reader) -> str:
+    """`room`'s title as `reader` sees it (room_titles)."""
+    return room_titles([room], reader)[room.pk]
+
+
+def sidebar_entries(user) -> list[SidebarEntry]:
+    """The rooms `user` is a member of, as their sidebar lists them: rooms by title, then
+    direct conversations by title. One or two queries."""
+    memberships = list(Membership.objects.filter(user=user).select_related("room"))
+    titles = room_titles([membership.room for membership in memberships], user)
+    entries = [
+        SidebarEntry(m.room, titles[m.room.pk], last_seq=m.room.last_seq, last_read_seq=m.last_read_seq)
+        for m in memberships
+    ]
+    return sorted(entries, key=lambda entry: (entry.room.is_direct, entry.title.casefold(), entry.room.pk))
+
+
+def room_members(room: Room) -> list:
+    """`room`'s members (users), by username. One query."""
+    return list(get_user_model().objects.filter(memberships__room=room).order_by("username"))
+
+
+def room_last_seq(room_id: int) -> int:
+    """The seq of room `room_id`'s newest message (0 if none). One query."""
+    return Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).get()
+
+
+def message_history(*, room: Room, limit: int | None = None) -> list[LogLine]:
+    """The latest `limit` messages of `room` (default settings.CHAT_HISTORY_LIMIT), oldest
+    first, the first one starting a day. One query, authors joined."""
+    limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
+    latest = room.messages.select_related("author").order_by("-seq")[:limit]
+    return _lines(list(reversed(latest)))
+
+
+def messages_before(*, room: Room, before: int, limit: int | None = None) -> list[LogLine]:
+    """The `limit` messages of `room` just before seq `before` (default
+    settings.CHAT_HISTORY_LIMIT), oldest first, the first one starting a day: a page of older
+    history. One query."""
+    limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
+    older = room.messages.select_related("author").filter(seq__lt=before).order_by("-seq")[:limit]
+    return _lines(list(reversed(older)))
+
+
+def message_day(*, room: Room, seq: int) -> datetime.date | None:
+    """The day message `seq` of `room` was posted on, or None if there is none. One query."""
+    message = room.messages.filter(seq=seq).only("created_at").first()
+    return message.day if message else None
+
+
+def messages_missed(*, room: Room, after: int, limit: int | None = None) -> tuple[list[LogLine], bool]:
+    """What a reader who has `room`'s messages up to seq `after` is missing: `(lines, replace)`.
+
+    Normally the messages after `after`, oldest first, a day started against the reader's last
+    one, and `replace` False: append them. If more than `limit` (default
+    settings.CHAT_HISTORY_LIMIT) are missing, the latest history instead, and `replace` True:
+    the reader's log should be replaced by it. One or two queries.
+    """
+    limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
+    rows = list(room.messages.select_related("author").filter(seq__gte=max(after, 1)).order_by("seq")[: limit + 2])
+    previous_day = rows.pop(0).day if rows and rows[0].seq == after else None
+    if len(rows) > limit:
+        return message_history(room=room, limit=limit), True
+    return _lines(rows, previous_day), False
