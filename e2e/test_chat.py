@@ -6,7 +6,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from chat.models import Message, Room
-from conftest import add_message
+from chat.tests.support import add_message
 from e2e.base import BrowserTestCase
 
 

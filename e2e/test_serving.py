@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chat.rooms import room_get_or_create
-from conftest import session_cookie
+from chat.tests.support import session_cookie
 from e2e.servers import free_port, gunicorn, server_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -3,7 +3,7 @@
 import pytest
 
 from chat.rooms import room_get_or_create
-from conftest import add_message
+from chat.tests.support import add_message
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from chat.consumers import CLOSE_NOT_AUTHENTICATED, CLOSE_ROOM_NOT_FOUND
 from chat.models import Message
 from chat.rooms import room_get_or_create
-from conftest import join, open_socket
+from chat.tests.support import join, open_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
 

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from chat.memberships import membership_invite, membership_remove
 from chat.models import Room
 from chat.rooms import DIRECT_MAX_PEOPLE, room_get_or_create_direct
-from conftest import logged_in
+from chat.tests.support import logged_in
 
 pytestmark = pytest.mark.django_db
 

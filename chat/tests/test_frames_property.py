@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from chat.models import Message
 from chat.rooms import room_get_or_create
-from conftest import join
+from chat.tests.support import join
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

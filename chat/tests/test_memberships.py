@@ -10,7 +10,7 @@ from chat.memberships import membership_invite, membership_remove
 from chat.models import Membership, Room
 from chat.rooms import room_create_private, room_get_or_create
 from chat.selectors import rooms_visible_to
-from conftest import join, logged_in, open_socket
+from chat.tests.support import add_message, join, logged_in, open_socket
 
 
 @pytest.mark.django_db
@@ -122,8 +122,6 @@ def test_sidebar_counts_unread_messages_and_opening_the_room_clears_them(people)
     """Unread = messages after the reader's marker, computed when a page is read, shown once (in
     the sidebar, not again in the index's list); the room page shows a divider where the reader
     left off and marks everything read."""
-    from conftest import add_message
-
     ana, bea, _cy = people
     lobby = room_get_or_create(name="Lobby")[0]
     ana_client, bea_client = logged_in(ana), logged_in(bea)

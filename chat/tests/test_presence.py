@@ -12,7 +12,7 @@ from django.test import Client
 
 from chat.presence import Present, presence_list, presence_touch
 from chat.rooms import room_get_or_create
-from conftest import join, open_socket
+from chat.tests.support import join, open_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
 

@@ -15,7 +15,7 @@ from chat.messages import STILL_SENDING
 from chat.models import Message
 from chat.ratelimits import message_rate_limits_reset
 from chat.rooms import room_get_or_create
-from conftest import join
+from chat.tests.support import join
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
 

@@ -12,7 +12,7 @@ from chat.memberships import membership_join
 from chat.messages import ARCHIVED, message_create
 from chat.models import Room
 from chat.rooms import room_archive, room_get_or_create, room_get_or_create_direct
-from conftest import join, logged_in
+from chat.tests.support import join, logged_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

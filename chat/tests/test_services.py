@@ -9,7 +9,7 @@ from chat.messages import message_create
 from chat.models import Message, Room
 from chat.rooms import room_get_or_create
 from chat.selectors import message_history
-from conftest import add_message
+from chat.tests.support import add_message
 
 pytestmark = pytest.mark.django_db
 

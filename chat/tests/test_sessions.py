@@ -7,7 +7,7 @@ from django.test import Client
 
 from chat.consumers import CLOSE_NOT_AUTHENTICATED
 from chat.rooms import room_get_or_create
-from conftest import join
+from chat.tests.support import join
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
 

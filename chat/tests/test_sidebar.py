@@ -14,7 +14,7 @@ from chat.messages import message_create
 from chat.models import Membership
 from chat.rooms import room_create_private, room_get_or_create
 from chat.selectors import sidebar_entries
-from conftest import open_socket
+from chat.tests.support import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from chat.models import Room
 from chat.rooms import room_get_or_create
-from conftest import add_message
+from chat.tests.support import add_message
 
 pytestmark = pytest.mark.django_db
 
