@@ -2,6 +2,7 @@
 
 import pytest
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from chat import broadcasts
@@ -18,6 +19,12 @@ from chat.tests.support import (  # noqa: F401
     open_socket,
     session_cookie,
 )
+
+
+def pytest_configure(config):
+    """Hash passwords with MD5 in tests: the real hasher (PBKDF2, a million rounds) takes about
+    0.3 s a user here. Forked live servers (e2e) inherit it; subprocess servers do not."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
