@@ -7,7 +7,7 @@ Groups (Channels' rule: ASCII, under 100 characters; slugs are capped at 50 for 
 
 Events, each handled by the consumer method of the same name (`chat.message` -> `chat_message`):
 - `chat.message` {"room": int, "seq": int, "author": int, "html": str} to members_group
-- `room.changed` {"room": int, "html": str} to members_group
+- `room.changed` {"room": int, "archived": bool, "html": str} to members_group
 - `chat.typing` {"user_id": int, "html": str} to page_group
 - `chat.presence` {"html": str} to page_group
 - `membership.read` {"room": int, "seq": int} to user_group
@@ -21,6 +21,8 @@ Synchronous senders are for services, called once the change is committed.
 
 import asyncio
 import logging
+import math
+import time
 import weakref
 
 from asgiref.sync import async_to_sync
@@ -81,7 +83,8 @@ def room_changed_broadcast(*, room, composer: bool = False) -> None:
     changed, since a fresh composer clears what people were typing) to its members
     (`room.changed`); their sidebars re-read it."""
     html = fragments.room_changed(room=room, composer=composer)
-    async_to_sync(group_send)(members_group(room), {"type": "room.changed", "room": room.pk, "html": html})
+    event = {"type": "room.changed", "room": room.pk, "archived": room.is_archived, "html": html}
+    async_to_sync(group_send)(members_group(room), event)
 
 
 def membership_read_broadcast(*, user_id: int, room_id: int, seq: int) -> None:
@@ -100,8 +103,20 @@ def user_sockets_check(*, user_id: int) -> None:
     async_to_sync(group_send)(user_group(user_id), {"type": "access.check"})
 
 
+# When each (room id, user id) last had a typing push from this process (monotonic seconds).
+_typing_sent: dict[tuple[int, int], float] = {}
+
+
 async def typing_broadcast(*, room, user) -> None:
-    """Tell the others on `room`'s page that `user` is typing (rendered once, no database)."""
+    """Tell the others on `room`'s page that `user` is typing (rendered once, no database), at
+    most once every CHAT_TYPING_SECONDS per user and room from each process, whatever the
+    client sends: the page's own throttle is only a courtesy."""
+    now = time.monotonic()
+    if now - _typing_sent.get((room.pk, user.pk), -math.inf) < settings.CHAT_TYPING_SECONDS:
+        return
+    if len(_typing_sent) > 10_000:
+        _typing_sent.clear()  # old entries are worth nothing: forget them all at once
+    _typing_sent[(room.pk, user.pk)] = now
     html = fragments.typing(typist=user.get_username())
     await group_send(page_group(room), {"type": "chat.typing", "user_id": user.pk, "html": html})
 

@@ -10,7 +10,8 @@ from . import fragments
 from .forms import MessageForm
 from .frames import Post
 from .messages import message_create
-from .ratelimits import message_rate_allowed
+from .models import Message
+from .ratelimits import message_rate_allowed, message_rate_count
 
 logger = logging.getLogger(__name__)
 
@@ -25,17 +26,22 @@ save_message = database_sync_to_async(message_create, thread_sensitive=False)
 
 
 async def composer_submit(*, room, user, post: Post) -> str:
-    """Validate `post` with MessageForm, count it against `user`'s rate limits, and save it as
-    `user`'s message in `room` (message_create broadcasts it once committed).
+    """Validate `post` with MessageForm, check `user`'s rate limits, and save it as `user`'s
+    message in `room` (message_create broadcasts it once committed); only a stored message
+    counts against the limits.
 
     Returns the composer fragment for the sender only: empty with a fresh key when the message
-    is stored (or was already: a resend), else with its error and the typed text kept. Nothing
-    raises: a refusal (invalid, too fast, archived room, a database failure) is the answer.
+    is stored (or was already: a resend, even over the limit), else with its error and the
+    typed text kept. Nothing raises: a refusal (invalid, too fast, archived room, a database
+    failure) is the answer.
     """
     form = MessageForm({"message": post.message, "key": post.key})
-    if form.is_valid() and not await message_rate_allowed(user.pk):
-        form.add_error(None, TOO_FAST)
     if not form.is_valid():
+        return fragments.composer(room=room, form=form)
+    if not await message_rate_allowed(user.pk):
+        if await _already_stored(room=room, author=user, client_key=form.cleaned_data["key"]):
+            return fragments.composer(room=room, form=MessageForm())
+        form.add_error(None, TOO_FAST)
         return fragments.composer(room=room, form=form)
     try:
         await save_message(
@@ -47,8 +53,14 @@ async def composer_submit(*, room, user, post: Post) -> str:
         logger.exception("message not saved: room=%s user=%s", room.slug, user.pk)
         form.add_error(None, NOT_SAVED)
     else:
+        await message_rate_count(user.pk)
         form = MessageForm()
     return fragments.composer(room=room, form=form)
+
+
+@database_sync_to_async
+def _already_stored(*, room, author, client_key) -> bool:
+    return Message.objects.filter(room=room, author=author, client_key=client_key).exists()
 
 
 def composer_too_large(*, room) -> str:

@@ -1,3 +1,4 @@
+import unicodedata
 import uuid
 
 from django import forms
@@ -44,6 +45,9 @@ class InviteForm(forms.Form):
     username = forms.CharField(label="Username", max_length=150, strip=True)
 
 
+UNSTORABLE = "That message has characters that cannot be sent."
+
+
 class MessageForm(forms.Form):
     """The composer. Its fields are `message`, as the htmx ws extension sends it in each frame,
     and `key`, the composer's idempotency key: a fresh UUID each time the composer is rendered
@@ -63,6 +67,19 @@ class MessageForm(forms.Form):
             "invalid": "This page is out of date: reload it to send messages.",
         },
     )
+
+    def clean_message(self) -> str:
+        """The text as typed, refused if it shows nothing (only spaces, invisible format
+        characters such as zero-width or direction marks, or lone combining marks) or holds
+        characters no database can store (a lone surrogate, e.g. from a JSON "\\ud800")."""
+        text = self.cleaned_data["message"]
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise forms.ValidationError(UNSTORABLE, code="unstorable") from None
+        if all(unicodedata.category(character)[0] in "CZM" for character in text):
+            raise forms.ValidationError(self.fields["message"].error_messages["required"], code="required")
+        return text
 
     @classmethod
     def refused(cls, *, message: str, error: str) -> "MessageForm":

@@ -7,6 +7,7 @@ out of here and end the socket.
 """
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,3 +70,35 @@ def frame_parse(text: str | None, *, max_bytes: int) -> Frame | None:
     if isinstance(data.get("message"), str):
         return Post(data["message"], data.get("key"))
     return None
+
+
+class FrameBudget:
+    """How many frames one socket may send: a token bucket of `burst` frames, refilled at
+    `rate` a second (monotonic clock, or `clock` in tests). A page sends a sync every
+    CHAT_SYNC_SECONDS, a typing frame every 3 s and a message now and then; a reconnecting page
+    flushes its queue at once, which the burst allows.
+
+    `take()` spends one frame (False if none is left: drop the frame); `exhausted` is True once
+    the socket has gone on sending `burst` more frames with none left (a flood: close it).
+    """
+
+    def __init__(self, *, rate: float, burst: int, clock=time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens = float(burst)
+        self.refused = 0
+        self.last = clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.refused = 0
+            return True
+        self.refused += 1
+        return False
+
+    @property
+    def exhausted(self) -> bool:
+        return self.refused >= self.burst

@@ -28,11 +28,14 @@ def membership_join(*, room: Room, user) -> Membership:
 
 def membership_invite(*, room: Room, inviter, username: str) -> Membership:
     """Add the active user called `username` to `room`, for `inviter`, who must be a member
-    (PermissionDenied otherwise, and in a direct conversation, whose people are fixed). Raises
+    (PermissionDenied otherwise, in a direct conversation, whose people are fixed, and in an
+    archived room). Raises
     ValidationError if there is no such user or they are a member already. Once committed, the
     invitee's sidebars add the room."""
     if room.is_direct:
         raise PermissionDenied("A direct conversation's people are fixed: start a new one to add someone.")
+    if room.is_archived:
+        raise PermissionDenied("This room is archived: no one can join it.")
     if not Membership.objects.filter(room=room, user=inviter).exists():
         raise PermissionDenied("Only members can invite people to this room.")
     invitee = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -48,16 +51,18 @@ def membership_invite(*, room: Room, inviter, username: str) -> Membership:
 def membership_remove(*, room: Room, remover, user) -> None:
     """Remove `user` from `room`: by someone who may manage it (`Room.can_manage`), or by `user`
     themselves (leaving). PermissionDenied otherwise, and always in a direct conversation,
-    whose people are what it is. Once committed, the removed user's sockets re-check their
+    whose people are what it is, and for others' memberships of a public room
+    (`Room.can_remove_members`). Once committed, the removed user's sockets re-check their
     access (a private room's close with 4003) and their sidebars drop the room."""
     if room.is_direct:
         raise PermissionDenied("No one can leave or be removed from a direct conversation.")
-    if remover.pk != user.pk and not room.can_manage(remover):
-        raise PermissionDenied("Only the room's creator or staff can remove members.")
+    if remover.pk != user.pk and not room.can_remove_members(remover):
+        raise PermissionDenied("Only a private room's creator or staff can remove members.")
     with transaction.atomic():
-        Membership.objects.filter(room=room, user=user).delete()
-        transaction.on_commit(lambda: broadcasts.user_sockets_check(user_id=user.pk))
-        transaction.on_commit(lambda: broadcasts.sidebar_refresh(user_id=user.pk))
+        # Deleting the membership tells the user's sockets to re-check (chat/signals.py).
+        for membership in Membership.objects.filter(room=room, user=user):
+            membership.delete()
+            transaction.on_commit(lambda: broadcasts.sidebar_refresh(user_id=user.pk))
 
 
 def membership_mark_read(*, room: Room, user, seq: int) -> None:

@@ -11,6 +11,7 @@ from .models import Membership, Message, Room
 
 ARCHIVED = "This room is archived: it is read-only."
 STILL_SENDING = "Your previous message was still being sent: send this one again."
+OTHER_ROOM = "This composer's message went to another room: send it again."
 
 
 def message_create(*, room: Room, author, body: str, client_key: uuid.UUID | None = None) -> Message:
@@ -22,7 +23,8 @@ def message_create(*, room: Room, author, body: str, client_key: uuid.UUID | Non
     ValidationError(ARCHIVED). The author's read marker moves to their own message. If `author`
     already sent a message with this `client_key` (a resend), that message is returned and
     nothing new is saved or sent; if its text differs (a second message sent from the same
-    composer before its reset came back), ValidationError(STILL_SENDING). Database errors
+    composer before its reset came back), ValidationError(STILL_SENDING); if it went to another
+    room, ValidationError(OTHER_ROOM). Database errors
     (`django.db.DatabaseError`) propagate, with nothing sent. `created_at` is now, in UTC.
     """
     message = Message(room=room, author=author, body=body, client_key=client_key, created_at=timezone.now())
@@ -43,6 +45,9 @@ def message_create(*, room: Room, author, body: str, client_key: uuid.UUID | Non
     except IntegrityError:
         if client_key is not None:
             sent = Message.objects.filter(author=author, client_key=client_key).first()
+            if sent is not None and sent.room_id != room.pk:
+                # A key belongs to one room's composer: the same key here is no resend.
+                raise ValidationError(OTHER_ROOM) from None
             if sent is not None and sent.body == message.body:
                 return sent
             if sent is not None:

@@ -86,6 +86,11 @@ class Room(models.Model):
         (Archived rooms refuse changes on their own: see `is_archived`.)"""
         return not self.is_direct and (user.is_staff or user.pk == self.created_by_id)
 
+    def can_remove_members(self, user) -> bool:
+        """Whether `user` may remove other members: a manager, in a private room only (anyone
+        may open a public room again, so removing them there would mean nothing)."""
+        return self.is_private and self.can_manage(user)
+
 
 class Message(models.Model):
     """One message posted in a room. `created_at` is stored in UTC.

@@ -1,4 +1,5 @@
-"""How fast one user may post, whatever socket or worker they post through.
+"""How fast one user may post, and create rooms or invite people, whatever socket or worker
+they go through.
 
 Limits come from settings.CHAT_MESSAGE_RATE_LIMITS in the `limits` library's notation, several
 separated by ";" (a burst and a sustained rate, e.g. "5/5seconds;30/minute"), counted in moving
@@ -10,7 +11,7 @@ import asyncio
 import weakref
 
 from django.conf import settings
-from limits import parse_many
+from limits import parse_many, strategies
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
@@ -32,10 +33,19 @@ def _limiter():
 
 
 async def message_rate_allowed(user_id: int) -> bool:
-    """Count one message by user `user_id`; False if it goes over any limit (send nothing then)."""
+    """Whether user `user_id` may post one more message now (nothing is counted)."""
     limiter, limits = _limiter()
-    allowed = [await limiter.hit(limit, "chat-message", str(user_id)) for limit in limits]
-    return all(allowed)
+    for limit in limits:
+        if not await limiter.test(limit, "chat-message", str(user_id)):
+            return False
+    return True
+
+
+async def message_rate_count(user_id: int) -> None:
+    """Count one stored message by user `user_id` (refused ones and resends are not counted)."""
+    limiter, limits = _limiter()
+    for limit in limits:
+        await limiter.hit(limit, "chat-message", str(user_id))
 
 
 async def message_rate_limits_reset() -> None:
@@ -43,3 +53,22 @@ async def message_rate_limits_reset() -> None:
     to lift limits after an incident."""
     limiter, _limits = _limiter()
     await limiter.storage.reset()
+
+
+# Limits on actions taken through pages, each counted per user and per client address.
+ACTION_LIMITS = {"room-create": "CHAT_ROOM_CREATE_RATE_LIMITS", "invite": "CHAT_INVITE_RATE_LIMITS"}
+_sync_limiter: tuple | None = None
+
+
+def action_allowed(action: str, request) -> bool:
+    """Count one `action` ("room-create" or "invite") by `request`'s user and from its client
+    address; False if either went over settings.CHAT_ROOM_CREATE_RATE_LIMITS (or
+    CHAT_INVITE_RATE_LIMITS): then do nothing. Synchronous, for views."""
+    global _sync_limiter
+    if _sync_limiter is None or _sync_limiter[0] != settings.REDIS_URL:
+        storage = storage_from_string(settings.REDIS_URL or "memory://")
+        _sync_limiter = (settings.REDIS_URL, strategies.MovingWindowRateLimiter(storage))
+    limiter = _sync_limiter[1]
+    keys = [f"user:{request.user.pk}", f"address:{request.META.get('REMOTE_ADDR', '')}"]
+    limits = parse_many(getattr(settings, ACTION_LIMITS[action]))
+    return all([limiter.hit(limit, action, key) for limit in limits for key in keys])

@@ -73,11 +73,12 @@ def room_get_or_create(*, name: str, creator=None) -> tuple[Room, bool]:
 
 def room_create_private(*, name: str, creator) -> Room:
     """Create a private room called `name` (private names need not be unique), with `creator`
-    as its first member."""
+    as its first member. Its slug is random ("p-…"): it says nothing of its name, and takes no
+    readable slug from the public rooms."""
     name = Room.normalize_name(name)
 
     def create() -> Room:
-        room = Room.objects.create(name=name, slug=_slug_available(name), is_private=True, created_by=creator)
+        room = Room.objects.create(name=name, slug=f"p-{secrets.token_hex(6)}", is_private=True, created_by=creator)
         Membership.objects.create(room=room, user=creator)
         return room
 

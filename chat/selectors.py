@@ -44,10 +44,20 @@ def rooms_visible_to(user) -> QuerySet[Room]:
     return Room.objects.filter(Q(is_private=False) | Q(Exists(member)))
 
 
-def room_index(user) -> QuerySet[Room]:
+def room_index(user, search: str = "") -> QuerySet[Room]:
     """The rooms the index lists for `user`: visible, direct conversations aside (those are in
-    the sidebar), most recently active first."""
-    return rooms_visible_to(user).filter(direct_key=None)
+    the sidebar), most recently active first; with `search`, those whose name contains it
+    (whatever its case or accent composition). A queryset: paginate it."""
+    rooms = rooms_visible_to(user).filter(direct_key=None)
+    if search:
+        key = Room.key_for(search)
+        rooms = rooms.filter(Q(name_key__contains=key) | Q(is_private=True, name__icontains=search))
+    return rooms
+
+
+def room_exists(*, name: str) -> bool:
+    """Whether a public room is called `name` (as Room.key_for matches names). One query."""
+    return Room.objects.filter(name_key=Room.key_for(name)).exists()
 
 
 def room_titles(rooms: list[Room], reader) -> dict[int, str]:
@@ -84,9 +94,9 @@ def sidebar_entries(user) -> list[SidebarEntry]:
     return sorted(entries, key=lambda entry: (entry.room.is_direct, entry.title.casefold(), entry.room.pk))
 
 
-def room_members(room: Room) -> list:
-    """`room`'s members (users), by username. One query."""
-    return list(get_user_model().objects.filter(memberships__room=room).order_by("username"))
+def room_members(room: Room, limit: int | None = None) -> list:
+    """`room`'s members (users), by username, at most `limit` of them. One query."""
+    return list(get_user_model().objects.filter(memberships__room=room).order_by("username")[:limit])
 
 
 def room_last_seq(room_id: int) -> int:

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,17 +11,25 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import fragments
 from .forms import DirectForm, InviteForm, MessageForm, RoomForm, RoomSettingsForm
 from .memberships import membership_invite, membership_join, membership_mark_read, membership_remove
+from .models import Membership
+from .ratelimits import action_allowed
 from .rooms import room_create_private, room_get_or_create, room_get_or_create_direct, room_update
 from .selectors import (
     message_day,
     message_history,
     messages_before,
+    room_exists,
     room_index,
     room_members,
     room_title,
     rooms_visible_to,
     sidebar_entries,
 )
+
+ROOMS_PER_PAGE = 50
+MEMBERS_SHOWN = 100
+TOO_MANY_ROOMS = "You have created many rooms lately: wait a while before creating another."
+TOO_MANY_INVITATIONS = "You have sent many invitations lately: wait a while before sending more."
 
 
 def _sidebar(user, room=None) -> dict:
@@ -36,27 +44,36 @@ def room_list(request):
     create) that public room, or with `is_private` to create a new private room."""
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["is_private"]:
-            room = room_create_private(name=form.cleaned_data["name"], creator=request.user)
+        name, private = form.cleaned_data["name"], form.cleaned_data["is_private"]
+        if (private or not room_exists(name=name)) and not action_allowed("room-create", request):
+            form.add_error(None, TOO_MANY_ROOMS)
+        elif private:
+            return redirect(room_create_private(name=name, creator=request.user))
         else:
-            room, _created = room_get_or_create(name=form.cleaned_data["name"], creator=request.user)
-        return redirect(room)
-    context = {"form": form, "rooms": room_index(request.user), **_sidebar(request.user)}
+            room, _created = room_get_or_create(name=name, creator=request.user)
+            membership_join(room=room, user=request.user)
+            return redirect(room)
+    query = request.GET.get("q", "").strip()
+    rooms = Paginator(room_index(request.user, search=query), ROOMS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"form": form, "rooms": rooms, "query": query, **_sidebar(request.user)}
     return render(request, "chat/room_list.html", context)
 
 
 @login_required
 def room_detail(request, slug):
     """A room's page: the latest messages grouped by day, the live composer, its members and
-    who is online, and the sidebar. Opening a public room joins it; a private room (a direct
-    conversation too) is a 404 to non-members (it is invisible)."""
+    who is online, and the sidebar. A private room (a direct conversation too) is a 404 to
+    non-members (it is invisible). Opening a public room's page does not join it (a GET from
+    another site must not add rooms to a sidebar): its socket, or "Go to room", does."""
     room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
-    membership = membership_join(room=room, user=request.user)
+    last_read = Membership.objects.filter(room=room, user=request.user).values_list("last_read_seq", flat=True)
+    last_read_seq = last_read.first() or 0
     lines = message_history(room=room)
     cursor = lines[-1].message.seq if lines else 0
     # Where the reader left off: the "new messages" divider goes before the first one after it.
-    first_unread = membership.last_read_seq + 1 if 0 < membership.last_read_seq < cursor else None
+    first_unread = last_read_seq + 1 if 0 < last_read_seq < cursor else None
     membership_mark_read(room=room, user=request.user, seq=cursor)
+    members, members_count = room_members(room, limit=MEMBERS_SHOWN), room.memberships.count()
     context = {
         "room": room,
         "title": room_title(room, request.user),
@@ -65,8 +82,11 @@ def room_detail(request, slug):
         "first_unread": first_unread,
         "form": MessageForm(),
         "sync_seconds": settings.CHAT_SYNC_SECONDS,
-        "members": room_members(room),
+        "members": members,
+        "members_count": members_count,
+        "members_more": members_count - len(members),
         "may_manage": room.can_manage(request.user),
+        "may_remove": room.can_remove_members(request.user),
         **_sidebar(request.user, room),
     }
     return render(request, "chat/room_detail.html", context)
@@ -92,7 +112,9 @@ def room_invite(request, slug):
     """Add a user, by username, to a private room the reader is a member of."""
     room = get_object_or_404(rooms_visible_to(request.user), slug=slug, is_private=True)
     form = InviteForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and not action_allowed("invite", request):
+        messages.error(request, TOO_MANY_INVITATIONS)
+    elif form.is_valid():
         try:
             membership_invite(room=room, inviter=request.user, username=form.cleaned_data["username"])
         except ValidationError as error:
@@ -107,7 +129,8 @@ def room_invite(request, slug):
 def room_member_remove(request, slug, user_id):
     """Remove a member (the room's creator or staff), or leave (the member themselves)."""
     room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
-    member = get_object_or_404(get_user_model(), pk=user_id)
+    # Only a member can be removed: anyone else is a 404, whoever they are.
+    member = get_object_or_404(Membership.objects.select_related("user"), room=room, user_id=user_id).user
     membership_remove(room=room, remover=request.user, user=member)
     if member.pk == request.user.pk:
         messages.success(request, f"You left {room.name}.")

@@ -201,6 +201,20 @@ else:
     # Channels' own, with its expiry sweep made periodic (site_config/layers.py).
     CHANNEL_LAYERS = {"default": {"BACKEND": "site_config.layers.InMemoryChannelLayer"}}
 
+# The cache: shared by every process, because sockets compare per-user access versions in it
+# (chat/access.py): Redis with REDIS_URL; otherwise files on this machine, so that a change made
+# from another process (manage.py shell, a second server) still reaches the open sockets.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache")),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -256,9 +270,18 @@ CHAT_PRESENCE_PUSH_RATE = float(os.environ.get("CHAT_PRESENCE_PUSH_RATE", "200")
 # A frame larger than this is refused with an error (a 4,000-character message in 4-byte
 # characters, with its JSON, fits).
 CHAT_FRAME_MAX_BYTES = int(os.environ.get("CHAT_FRAME_MAX_BYTES", "32768"))
+# Frames one room socket may send: a sustained rate a second and a burst. Frames over it are
+# dropped; a socket that goes on sending as many again with none left is closed (1008).
+CHAT_FRAME_RATE = float(os.environ.get("CHAT_FRAME_RATE", "10"))
+CHAT_FRAME_BURST = int(os.environ.get("CHAT_FRAME_BURST", "40"))
+# At most one "is typing" push per user and room this often, from each process.
+CHAT_TYPING_SECONDS = float(os.environ.get("CHAT_TYPING_SECONDS", "2.5"))
 # Per-user posting limits, a burst and a sustained rate (`limits` notation, ";"-separated).
 CHAT_MESSAGE_RATE_LIMITS = os.environ.get("CHAT_MESSAGE_RATE_LIMITS", "5/5seconds;30/minute")
 
+# Rooms created and invitations sent, per user and per client address (`limits` notation).
+CHAT_ROOM_CREATE_RATE_LIMITS = os.environ.get("CHAT_ROOM_CREATE_RATE_LIMITS", "10/hour")
+CHAT_INVITE_RATE_LIMITS = os.environ.get("CHAT_INVITE_RATE_LIMITS", "60/hour")
 # How long /healthz waits for the database and for a channel-layer round trip, each.
 HEALTHZ_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_TIMEOUT_SECONDS", "1"))
 

@@ -5,6 +5,7 @@ import logging
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from .. import broadcasts, fragments, frames, selectors
 from ..composer import composer_submit, composer_too_large
@@ -12,7 +13,7 @@ from ..cursor import Cursor, Verdict
 from ..memberships import membership_join, membership_mark_read
 from ..models import Room
 from ..presence import presence_list
-from .sidebar import CLOSE_NOT_A_MEMBER, CLOSE_NOT_AUTHENTICATED, CLOSE_ROOM_NOT_FOUND, SidebarConsumer, session_alive
+from .sidebar import CLOSE_ROOM_NOT_FOUND, SidebarConsumer
 
 logger = logging.getLogger("chat.consumers")
 
@@ -22,17 +23,18 @@ mark_read = database_sync_to_async(membership_mark_read, thread_sensitive=False)
 
 
 @database_sync_to_async
-def room_admission(*, slug: str, user) -> tuple[Room | None, int | None]:
-    """`(room, None)` if the room at `slug` admits `user` (opening a public room joins it), else
-    `(None, close code)`: CLOSE_ROOM_NOT_FOUND, or CLOSE_NOT_A_MEMBER for a private room."""
+def room_admission(*, slug: str, user) -> Room | None:
+    """The room at `slug` if it admits `user` (opening a public room's socket joins it), else None:
+    no such room and a private room they are not in are answered alike (CLOSE_ROOM_NOT_FOUND),
+    so that a socket cannot tell whether a private room exists."""
     room = Room.objects.filter(slug=slug).first()
     if room is None:
-        return None, CLOSE_ROOM_NOT_FOUND
+        return None
     try:
         membership_join(room=room, user=user)
     except PermissionDenied:
-        return None, CLOSE_NOT_A_MEMBER
-    return room, None
+        return None
+    return room
 
 
 class RoomConsumer(SidebarConsumer):
@@ -56,12 +58,13 @@ class RoomConsumer(SidebarConsumer):
         """Admit `user` to the room (room_admission), else close; then mark the socket present
         and join the room's page group."""
         self.cursor = Cursor()
-        room, code = await room_admission(slug=self.scope["url_route"]["kwargs"]["slug"], user=user)
+        room = await room_admission(slug=self.scope["url_route"]["kwargs"]["slug"], user=user)
         if room is None:
-            logger.info("socket refused: %s, %s user=%s", code, self.where(), user.pk)
-            await self.close(code=code)
+            logger.info("socket refused: no such room or not a member, %s user=%s", self.where(), user.pk)
+            await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return False
-        self.room = room
+        self.room = self.gate.room = room
+        self.budget = frames.FrameBudget(rate=settings.CHAT_FRAME_RATE, burst=settings.CHAT_FRAME_BURST)
         self.sidebar.current_room_id = room.pk
         await broadcasts.presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
         await self.group_join(broadcasts.page_group(room))
@@ -81,14 +84,22 @@ class RoomConsumer(SidebarConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if self.room is None:
             return
+        if not self.budget.take():
+            if self.budget.exhausted:
+                logger.info("socket ended: frame flood, %s user=%s", self.where(), self.scope["user"].pk)
+                await self.close(code=1008)  # policy violation
+            return
         frame = frames.frame_parse(text_data, max_bytes=settings.CHAT_FRAME_MAX_BYTES)
+        if frame is None or not await self.access_ok(full=False):
+            return
         if isinstance(frame, frames.Sync):
             await self.sync(frame.after)
         elif isinstance(frame, frames.Typing):
-            await broadcasts.typing_broadcast(room=self.room, user=self.scope["user"])
+            if not self.room.is_archived:
+                await broadcasts.typing_broadcast(room=self.room, user=self.scope["user"])
         elif isinstance(frame, frames.Post):
             await self.send(text_data=await composer_submit(room=self.room, user=self.scope["user"], post=frame))
-        elif isinstance(frame, frames.TooLarge):
+        else:
             await self.send(text_data=composer_too_large(room=self.room))
 
     async def sync(self, after: int) -> None:
@@ -142,13 +153,6 @@ class RoomConsumer(SidebarConsumer):
         """A room was renamed or (un)archived: this room's page takes its new header (and
         composer); the sidebar re-reads."""
         if event["room"] == self.room.pk:
+            self.room.archived_at = timezone.now() if event["archived"] else None
             await self.send(text_data=event["html"])
         await super().room_changed(event)
-
-    async def access_check(self, event):
-        """The user's account, sessions or memberships changed: close this socket if its session
-        ended (4001) or its user may no longer enter this room (4003)."""
-        if not await session_alive(self.scope):
-            await self.end("session over", CLOSE_NOT_AUTHENTICATED, "ended")
-        elif not await database_sync_to_async(self.room.admits)(self.scope["user"]):
-            await self.end("removed", CLOSE_NOT_A_MEMBER, "removed")

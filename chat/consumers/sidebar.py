@@ -1,14 +1,13 @@
 """The socket of any chat page: the reader's live sidebar."""
 
 import logging
-from importlib import import_module
 
-from channels.auth import get_user
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from .. import broadcasts, fragments, selectors
+from ..access import AccessGate
 from ..sidebar import Sidebar
 
 logger = logging.getLogger("chat.consumers")
@@ -20,28 +19,33 @@ CLOSE_ROOM_NOT_FOUND = 4004
 read_sidebar = database_sync_to_async(selectors.sidebar_entries, thread_sensitive=False)
 
 
-async def session_alive(scope) -> bool:
-    """Whether the session of the socket with `scope` still logs in its user (not logged out,
-    deactivated, ended by a password change, expired or deleted)."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore(scope["session"].session_key)
-    user = await get_user({"session": store})
-    return user.pk == scope["user"].pk
+class GuardedDispatchMixin:
+    """Two changes to Channels' dispatch, each for a documented reason.
 
-
-class MessageDispatchMixin:
-    """Channels closes stale database connections (a thread-pool hop) before every handler. A
-    message event reaches the database only through database_sync_to_async, which does that
-    itself: this skips the hop for the most frequent event of all (one per member and message).
-    See docs/architecture.md, "Where Channels is the cost"."""
+    - No handler's failure ends the socket: an exception in handling one frame or event is
+      logged and the socket goes on (a failed connect closes it with 1011), so its group
+      memberships and presence are still cleaned up on disconnect.
+    - Channels closes stale database connections (a thread-pool hop) before every handler. A
+      message event reaches the database only through database_sync_to_async, which does that
+      itself: the hop is skipped for the most frequent event of all (one per member and
+      message). See docs/architecture.md, "Where Channels is the cost".
+    """
 
     async def dispatch(self, message):
-        if message["type"] == "chat.message":
-            await self.chat_message(message)
-        else:
-            await super().dispatch(message)
+        try:
+            if message["type"] == "chat.message":
+                await self.chat_message(message)
+            else:
+                await super().dispatch(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            logger.exception("socket handler raised on %s, %s", message["type"], self.where())
+            if message["type"] == "websocket.connect":
+                await self.close(code=1011)
 
 
-class SidebarConsumer(MessageDispatchMixin, AsyncWebsocketConsumer):
+class SidebarConsumer(GuardedDispatchMixin, AsyncWebsocketConsumer):
     """A member's socket on any chat page, at `/ws/chat/` (the room index): it keeps the page's
     sidebar (their rooms and direct conversations, with unread counts) up to date.
 
@@ -50,7 +54,7 @@ class SidebarConsumer(MessageDispatchMixin, AsyncWebsocketConsumer):
     room of theirs changes (`room.changed`); one entry when a message arrives in one of their
     rooms (`chat.message`: counted from the event's seq, no query) or they read it elsewhere
     (`membership.read`). Acts on nothing the client sends. Closes 4001 when not logged in, or
-    when the session ends (`access.check`).
+    when the session ends (`access.check`, and its AccessGate).
     """
 
     sidebar_sent = ""  # the whole sidebar as this socket last rendered it for its page
@@ -63,8 +67,10 @@ class SidebarConsumer(MessageDispatchMixin, AsyncWebsocketConsumer):
             logger.info("socket refused: not logged in, %s", self.where())
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
+        # The user's group first, then the checks: an ending committed after them still arrives.
         await self.group_join(broadcasts.user_group(user.pk))
-        if not await self.admit(user):
+        self.gate = AccessGate(self.scope)
+        if not await self.admit(user) or not await self.access_ok():
             return
         await self.sidebar_load()
         logger.info("socket connected: %s user=%s", self.where(), user.pk)
@@ -148,9 +154,18 @@ class SidebarConsumer(MessageDispatchMixin, AsyncWebsocketConsumer):
         await self.sidebar_refresh(event)
 
     async def access_check(self, event):
-        """The user's account or sessions changed: close if this socket's session ended."""
-        if not await session_alive(self.scope):
+        """The user's account, sessions or memberships changed: check now."""
+        await self.access_ok(full=True)
+
+    async def access_ok(self, full: bool = True) -> bool:
+        """Whether this socket may still act (its AccessGate, fully or cheaply); if not, it ends:
+        4001 when the session ended, 4003 when the room no longer admits the user."""
+        verdict = await (self.gate.full_check() if full else self.gate.check())
+        if verdict == "session":
             await self.end("session over", CLOSE_NOT_AUTHENTICATED, "ended")
+        elif verdict == "room":
+            await self.end("removed", CLOSE_NOT_A_MEMBER, "removed")
+        return verdict == "ok"
 
     async def end(self, reason: str, code: int, state: str) -> None:
         """Close this socket with `code`, after telling its page why (`state`, fragments.status)."""

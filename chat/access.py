@@ -1,0 +1,109 @@
+"""A socket's access, re-established at every frame rather than granted once.
+
+A socket may use its room while its session still logs its user in and the room still admits
+them. Either can end at any moment, from any process: a log-out, a deactivation or password
+change, a session that expires or is deleted, a removal from a room. So each socket holds an
+`AccessGate` and asks it before acting on every frame:
+
+- cheaply: each user has an *access version* in the shared cache (settings.CACHES), changed by
+  signals whenever something that may end their access is saved or deleted (chat/signals.py);
+  a gate whose version is still current, and whose session has not reached its expiry, passes
+  with one cache read;
+- fully otherwise (and at least every RECHECK_SECONDS): the session is loaded again and the
+  room's rule applied (`Room.admits`), in one thread hop.
+
+The socket joins its user's group *before* its first full check, so that an ending committed
+after that check reaches it as an `access.check` event, and one committed before is seen by it.
+"""
+
+import time
+import uuid
+from importlib import import_module
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.utils import timezone
+
+from .models import Room
+
+# A full check at least this often, whatever the version says: a session row deleted by raw SQL,
+# or a cache entry lost, is noticed within this time.
+RECHECK_SECONDS = 300.0
+
+
+def _version_key(user_id: int) -> str:
+    return f"tertulia:access:{user_id}"
+
+
+def access_version_bump(*, user_id: int) -> None:
+    """Mark user `user_id`'s access as possibly ended: every gate of theirs re-checks at its next
+    frame. Call from synchronous code (signals)."""
+    cache.set(_version_key(user_id), uuid.uuid4().hex, timeout=None)
+
+
+class _SessionRequest:
+    """What django.contrib.auth.get_user needs of a request: its session."""
+
+    def __init__(self, session):
+        self.session = session
+
+
+def session_user_and_expiry(session) -> tuple[int | None, float]:
+    """The id of the active user `session` (a socket's session) still logs in, or None (logged out,
+    expired, deleted, deactivated, password changed: Django's own get_user decides), and the
+    session's expiry as Unix time (0 if unknown). Synchronous; two or three queries."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
+    user = get_user(_SessionRequest(session))
+    expiry = Session.objects.filter(session_key=session.session_key).values_list("expire_date", flat=True).first()
+    return (user.pk if user.is_authenticated else None), (expiry.timestamp() if expiry else 0.0)
+
+
+class AccessGate:
+    """Whether one socket, of `scope["user"]` in `scope["session"]`, may still act, optionally
+    in `room` (a Room, or None for a socket on no room's page).
+
+    `check()` answers "ok", "session" (the session ended: close 4001) or "room" (the room no
+    longer admits the user: close as not found). Async; one cache read when nothing changed.
+    """
+
+    def __init__(self, scope, room: Room | None = None):
+        self.scope = scope
+        self.room = room
+        self.version: str | None = None
+        self.valid_until = 0.0  # Unix time: the session's expiry, or the next forced full check
+
+    async def check(self) -> str:
+        user_id = self.scope["user"].pk
+        version = await cache.aget(_version_key(user_id))
+        if version is not None and version == self.version and time.time() < self.valid_until:
+            return "ok"
+        return await self.full_check(version)
+
+    async def full_check(self, version: str | None = None) -> str:
+        """Check the session and the room now, and remember the version this check answers for.
+        `version` must have been read before the check (so that a later bump is not missed)."""
+        if version is None:
+            version = await cache.aget(_version_key(self.scope["user"].pk))
+        verdict, expiry = await self._check_now()
+        if verdict == "ok":
+            if version is None:  # never bumped: give the user a version to compare with
+                version = uuid.uuid4().hex
+                if not await cache.aadd(_version_key(self.scope["user"].pk), version, timeout=None):
+                    version = None  # someone bumped it meanwhile: check fully next time
+            self.version = version
+            self.valid_until = min(expiry, time.time() + RECHECK_SECONDS)
+        return verdict
+
+    @database_sync_to_async
+    def _check_now(self) -> tuple[str, float]:
+        user_id, expiry = session_user_and_expiry(self.scope["session"])
+        if user_id != self.scope["user"].pk or expiry <= timezone.now().timestamp():
+            return "session", 0.0
+        if self.room is not None:
+            room = Room.objects.filter(pk=self.room.pk).first()
+            if room is None or not room.admits(self.scope["user"]):
+                return "room", 0.0
+        return "ok", expiry
