@@ -16,6 +16,7 @@ The socket joins its user's group *before* its first full check, so that an endi
 after that check reaches it as an `access.check` event, and one committed before is seen by it.
 """
 
+import logging
 import time
 import uuid
 from importlib import import_module
@@ -26,8 +27,13 @@ from django.contrib.auth import get_user
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from .models import Room
+
+logger = logging.getLogger(__name__)
+# What the cache raises when its store (Redis) is away.
+CACHE_ERRORS = (OSError, RedisError)
 
 # A full check at least this often, whatever the version says: a session row deleted by raw SQL,
 # or a cache entry lost, is noticed within this time.
@@ -40,8 +46,28 @@ def _version_key(user_id: int) -> str:
 
 def access_version_bump(*, user_id: int) -> None:
     """Mark user `user_id`'s access as possibly ended: every gate of theirs re-checks at its next
-    frame. Call from synchronous code (signals)."""
-    cache.set(_version_key(user_id), uuid.uuid4().hex, timeout=None)
+    frame. Call from synchronous code (signals). With the cache away this is logged, and gates
+    fall back on full checks (they cannot read a version) until it is back."""
+    try:
+        cache.set(_version_key(user_id), uuid.uuid4().hex, timeout=None)
+    except CACHE_ERRORS as error:
+        logger.warning("access version not bumped, user=%s: cache away (%r)", user_id, error)
+
+
+async def _version_read(user_id: int) -> str | None:
+    """User `user_id`'s access version; None if never set or the cache is away (both mean: check
+    fully)."""
+    try:
+        return await cache.aget(_version_key(user_id))
+    except CACHE_ERRORS:
+        return None
+
+
+async def _version_add(user_id: int, version: str) -> bool:
+    try:
+        return await cache.aadd(_version_key(user_id), version, timeout=None)
+    except CACHE_ERRORS:
+        return False
 
 
 class _SessionRequest:
@@ -76,8 +102,7 @@ class AccessGate:
         self.valid_until = 0.0  # Unix time: the session's expiry, or the next forced full check
 
     async def check(self) -> str:
-        user_id = self.scope["user"].pk
-        version = await cache.aget(_version_key(user_id))
+        version = await _version_read(self.scope["user"].pk)
         if version is not None and version == self.version and time.time() < self.valid_until:
             return "ok"
         return await self.full_check(version)
@@ -86,13 +111,13 @@ class AccessGate:
         """Check the session and the room now, and remember the version this check answers for.
         `version` must have been read before the check (so that a later bump is not missed)."""
         if version is None:
-            version = await cache.aget(_version_key(self.scope["user"].pk))
+            version = await _version_read(self.scope["user"].pk)
         verdict, expiry = await self._check_now()
         if verdict == "ok":
-            if version is None:  # never bumped: give the user a version to compare with
+            if version is None:  # never bumped (or the cache is away): a version to compare with
                 version = uuid.uuid4().hex
-                if not await cache.aadd(_version_key(self.scope["user"].pk), version, timeout=None):
-                    version = None  # someone bumped it meanwhile: check fully next time
+                if not await _version_add(self.scope["user"].pk, version):
+                    version = None  # someone bumped it meanwhile, or the cache is away
             self.version = version
             self.valid_until = min(expiry, time.time() + RECHECK_SECONDS)
         return verdict

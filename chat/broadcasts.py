@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 # What a channel layer raises when its backing store is away or full.
 LAYER_ERRORS = (OSError, RedisError, ChannelFull, asyncio.TimeoutError)
+# A send or subscription the layer has not done within this many seconds is given up (a paused
+# Redis would otherwise hold the message's sender until it came back).
+LAYER_TIMEOUT_SECONDS = 2.0
 
 
 def members_group(room) -> str:
@@ -60,11 +63,31 @@ async def group_send(group: str, event: dict) -> bool:
     The layer is looked up inside the running loop: the Redis pub/sub layer keeps one
     connection per loop."""
     try:
-        await get_channel_layer().group_send(group, event)
+        await asyncio.wait_for(get_channel_layer().group_send(group, event), LAYER_TIMEOUT_SECONDS)
     except LAYER_ERRORS as error:
         logger.warning("channel layer send failed, %s to %s: %r", event["type"], group, error)
         return False
     return True
+
+
+async def group_add(group: str, channel_name: str) -> bool:
+    """Add `channel_name` to `group`; False (logged) if the layer is unreachable: the caller
+    tries again later (a socket re-adds its groups at every sync)."""
+    try:
+        await asyncio.wait_for(get_channel_layer().group_add(group, channel_name), LAYER_TIMEOUT_SECONDS)
+    except LAYER_ERRORS as error:
+        logger.warning("channel layer group_add failed, %s: %r", group, error)
+        return False
+    return True
+
+
+async def group_discard(group: str, channel_name: str) -> None:
+    """Remove `channel_name` from `group`; a layer that is away is logged, not raised (a pub/sub
+    subscription ends with its connection; a stored group membership expires)."""
+    try:
+        await asyncio.wait_for(get_channel_layer().group_discard(group, channel_name), LAYER_TIMEOUT_SECONDS)
+    except LAYER_ERRORS as error:
+        logger.warning("channel layer group_discard failed, %s: %r", group, error)
 
 
 def message_broadcast(*, message, new_day: bool) -> None:

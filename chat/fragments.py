@@ -58,8 +58,11 @@ def typing(*, typist: str) -> str:
     return _render(TYPING, {"typist": typist})
 
 
-def presence(*, shown: list, total: int) -> str:
-    """Who has the room open: `shown` (presence.Present) by name, and how many more of `total`."""
+def presence(*, shown: list | None, total: int) -> str:
+    """Who has the room open: `shown` (presence.Present) by name, and how many more of `total`;
+    `shown` None when that cannot be known (presence's store is away)."""
+    if shown is None:
+        return _render(PRESENCE, {"unknown": True})
     return _render(PRESENCE, {"online": shown, "more": total - len(shown)})
 
 

@@ -16,12 +16,16 @@ written to the database.
 import asyncio
 import itertools
 import json
+import logging
 import time
 import weakref
 from dataclasses import dataclass
 
 import redis.asyncio as redis
 from django.conf import settings
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, order=True)
@@ -85,7 +89,8 @@ class RedisPresence:
     with their last entry."""
 
     def __init__(self, url: str):
-        self.client = redis.Redis.from_url(url)
+        # A Redis that does not answer within a second is taken as away (presence unknown).
+        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
     @staticmethod
     def keys(room_id: int, present: Present) -> tuple[str, str, str]:
@@ -147,20 +152,35 @@ async def presence_touch(*, room_id: int, user, channel_name: str) -> bool:
     CHAT_PRESENCE_TTL_SECONDS: on connect, and at each heartbeat (the page's sync).
 
     Returns whether the room's online list changed: `user` just came online, or someone's
-    entries had expired (their worker died without saying goodbye)."""
-    return await _store().touch(room_id, _present(user), channel_name, settings.CHAT_PRESENCE_TTL_SECONDS)
+    entries had expired (their worker died without saying goodbye). With Redis away, False
+    (logged): presence is unknown, and the socket goes on."""
+    try:
+        return await _store().touch(room_id, _present(user), channel_name, settings.CHAT_PRESENCE_TTL_SECONDS)
+    except (OSError, RedisError) as error:
+        logger.warning("presence unknown: Redis away (%r)", error)
+        return False
 
 
 async def presence_remove(*, room_id: int, user, channel_name: str) -> bool:
     """Remove the socket `channel_name` of `user` from room `room_id` (it closed). Returns
-    whether `user` went offline there (it was their last socket)."""
-    return await _store().remove(room_id, _present(user), channel_name)
+    whether `user` went offline there (it was their last socket); False with Redis away (the
+    entry then expires by itself)."""
+    try:
+        return await _store().remove(room_id, _present(user), channel_name)
+    except (OSError, RedisError) as error:
+        logger.warning("presence entry left to expire: Redis away (%r)", error)
+        return False
 
 
-async def presence_list(*, room_id: int, limit: int = 12) -> tuple[list[Present], int]:
+async def presence_list(*, room_id: int, limit: int = 12) -> tuple[list[Present] | None, int]:
     """`(shown, total)`: at most `limit` of the users online in room `room_id` (the most
-    recently active), sorted by username, and how many are online in all."""
-    shown, total = await _store().online(room_id, limit)
+    recently active), sorted by username, and how many are online in all; `(None, 0)` when it
+    cannot be known (Redis away)."""
+    try:
+        shown, total = await _store().online(room_id, limit)
+    except (OSError, RedisError) as error:
+        logger.warning("presence unknown: Redis away (%r)", error)
+        return None, 0
     return sorted(shown), total
 
 

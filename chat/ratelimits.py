@@ -4,19 +4,29 @@ they go through.
 Limits come from settings.CHAT_MESSAGE_RATE_LIMITS in the `limits` library's notation, several
 separated by ";" (a burst and a sustained rate, e.g. "5/5seconds;30/minute"), counted in moving
 windows. They are stored in Redis when REDIS_URL is set (shared by every worker), otherwise in
-this process's memory.
+this process's memory. While Redis is away, posting limits fail open to this process's memory
+(each worker then limits on its own), rather than refusing every message.
 """
 
 import asyncio
+import logging
 import weakref
 
 from django.conf import settings
 from limits import parse_many, strategies
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 # Redis clients belong to the event loop they were made in: one limiter per loop.
 _limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple]" = weakref.WeakKeyDictionary()
+
+
+# A Redis that does not answer within this many seconds is taken as away.
+REDIS_TIMEOUT_SECONDS = 1.0
+_memory_limiter = MovingWindowRateLimiter(storage_from_string("async+memory://"))
 
 
 def _limiter():
@@ -25,27 +35,35 @@ def _limiter():
     cached = _limiters.get(loop)
     if cached is None or cached[0] != config:
         if settings.REDIS_URL:
-            storage = storage_from_string(f"async+{settings.REDIS_URL}", implementation="redispy")
+            storage = storage_from_string(
+                f"async+{settings.REDIS_URL}",
+                implementation="redispy",
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
         else:
             storage = storage_from_string("async+memory://")
         cached = _limiters[loop] = (config, MovingWindowRateLimiter(storage), parse_many(config[0]))
     return cached[1], cached[2]
 
 
+async def _each_limit(method: str, user_id: int) -> list[bool]:
+    limiter, limits = _limiter()
+    try:
+        return [await getattr(limiter, method)(limit, "chat-message", str(user_id)) for limit in limits]
+    except (OSError, RedisError) as error:
+        logger.warning("rate limits in this process's memory: Redis away (%r)", error)
+        return [await getattr(_memory_limiter, method)(limit, "chat-message", str(user_id)) for limit in limits]
+
+
 async def message_rate_allowed(user_id: int) -> bool:
     """Whether user `user_id` may post one more message now (nothing is counted)."""
-    limiter, limits = _limiter()
-    for limit in limits:
-        if not await limiter.test(limit, "chat-message", str(user_id)):
-            return False
-    return True
+    return all(await _each_limit("test", user_id))
 
 
 async def message_rate_count(user_id: int) -> None:
     """Count one stored message by user `user_id` (refused ones and resends are not counted)."""
-    limiter, limits = _limiter()
-    for limit in limits:
-        await limiter.hit(limit, "chat-message", str(user_id))
+    await _each_limit("hit", user_id)
 
 
 async def message_rate_limits_reset() -> None:
@@ -53,6 +71,7 @@ async def message_rate_limits_reset() -> None:
     to lift limits after an incident."""
     limiter, _limits = _limiter()
     await limiter.storage.reset()
+    await _memory_limiter.storage.reset()
 
 
 # Limits on actions taken through pages, each counted per user and per client address.

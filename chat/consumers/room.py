@@ -103,12 +103,14 @@ class RoomConsumer(SidebarConsumer):
             await self.send(text_data=composer_too_large(room=self.room))
 
     async def sync(self, after: int) -> None:
-        """The page has messages up to seq `after`: the first sync starts the cursor; each sends
-        what the page is missing, moves the read marker to what it has (one UPDATE a sync, not
-        a message), and is the socket's presence heartbeat."""
+        """The page has messages up to seq `after`: the first sync starts the cursor. Each re-adds
+        the socket's groups (after a layer outage), sends what the page is missing,
+        moves the read marker to what it has (one UPDATE a sync, not a message), and is the
+        socket's presence heartbeat."""
         if self.cursor.seq is None:
             last_seq = await database_sync_to_async(selectors.room_last_seq)(self.room.pk)
             self.cursor.start(after=after, last_seq=last_seq)
+        await self.groups_renew()
         await self.catch_up()
         if self.cursor.seq:
             await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)

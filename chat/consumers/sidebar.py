@@ -93,13 +93,28 @@ class SidebarConsumer(GuardedDispatchMixin, AsyncWebsocketConsumer):
         return self.sidebar_fragment()
 
     async def group_join(self, group: str) -> None:
-        """Join `group`; Channels leaves it on disconnect (self.groups)."""
-        await self.channel_layer.group_add(group, self.channel_name)
+        """Join `group` (Channels leaves every group in self.groups on disconnect). If the layer
+        is away, the group is kept and joined again at the next groups_renew."""
         self.groups.append(group)
+        await broadcasts.group_add(group, self.channel_name)
 
     async def group_leave(self, group: str) -> None:
-        await self.channel_layer.group_discard(group, self.channel_name)
         self.groups.remove(group)
+        await broadcasts.group_discard(group, self.channel_name)
+
+    async def groups_renew(self) -> None:
+        """Add this socket to its groups again: nothing for a pub/sub layer that never lost
+        them, a re-subscription after the layer was away (or a Redis that came back empty)."""
+        for group in self.groups:
+            await broadcasts.group_add(group, self.channel_name)
+
+    async def websocket_disconnect(self, message):
+        # Channels leaves self.groups, then calls disconnect(): with the layer away, leaving
+        # would raise before disconnect() ran, and presence and read markers would be lost.
+        for group in self.groups:
+            await broadcasts.group_discard(group, self.channel_name)
+        self.groups = []
+        await super().websocket_disconnect(message)
 
     async def sidebar_load(self) -> None:
         """Re-read the user's rooms, joining the members group of each new one and leaving those
