@@ -1,4 +1,4 @@
-"""Every HTML fragment a socket pushes, and the only home of the chat's fragment template names.
+"""Every HTML fragment a socket pushes, and the only home of the chat's template names.
 
 A fragment is swapped into the page *out of band, by id* by htmx's ws extension: each of its
 top-level elements replaces its twin (or, with `hx-swap-oob="beforeend"`, appends to it). The
@@ -12,6 +12,10 @@ from django.template.loader import render_to_string
 
 from .forms import MessageForm
 
+# Pages (rendered by chat/views.py).
+ROOM_LIST_PAGE = "chat/room_list.html"
+ROOM_PAGE = "chat/room_detail.html"
+ROOM_SETTINGS_PAGE = "chat/room_settings.html"
 # Pushed fragments, each its own file under templates/chat/pushes/.
 MESSAGES_APPEND = "chat/pushes/messages_append.html"
 LOG_REPLACE = "chat/pushes/log_replace.html"

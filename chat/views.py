@@ -56,7 +56,7 @@ def room_list(request):
     query = request.GET.get("q", "").strip()
     rooms = Paginator(room_index(request.user, search=query), ROOMS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"form": form, "rooms": rooms, "query": query, **_sidebar(request.user)}
-    return render(request, "chat/room_list.html", context)
+    return render(request, fragments.ROOM_LIST_PAGE, context)
 
 
 @login_required
@@ -89,7 +89,7 @@ def room_detail(request, slug):
         "may_remove": room.can_remove_members(request.user),
         **_sidebar(request.user, room),
     }
-    return render(request, "chat/room_detail.html", context)
+    return render(request, fragments.ROOM_PAGE, context)
 
 
 @login_required
@@ -180,4 +180,4 @@ def room_settings(request, slug):
             return redirect(room)
     room.refresh_from_db(fields=["name", "description"])
     context = {"room": room, "title": room.name, "form": form, **_sidebar(request.user, room)}
-    return render(request, "chat/room_settings.html", context)
+    return render(request, fragments.ROOM_SETTINGS_PAGE, context)

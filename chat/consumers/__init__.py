@@ -10,7 +10,8 @@ browser sees it): 4001 not logged in or session ended, 4003 not (or no longer) a
 private room, 4004 no such room.
 """
 
+from .base import CLOSE_NOT_A_MEMBER, CLOSE_NOT_AUTHENTICATED, CLOSE_ROOM_NOT_FOUND
 from .room import RoomConsumer
-from .sidebar import CLOSE_NOT_A_MEMBER, CLOSE_NOT_AUTHENTICATED, CLOSE_ROOM_NOT_FOUND, SidebarConsumer
+from .sidebar import SidebarConsumer
 
 __all__ = ["CLOSE_NOT_AUTHENTICATED", "CLOSE_NOT_A_MEMBER", "CLOSE_ROOM_NOT_FOUND", "RoomConsumer", "SidebarConsumer"]

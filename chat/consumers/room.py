@@ -13,7 +13,8 @@ from ..cursor import Cursor, Verdict
 from ..memberships import membership_join, membership_mark_read
 from ..models import Room
 from ..presence import presence_list
-from .sidebar import CLOSE_ROOM_NOT_FOUND, SidebarConsumer
+from .base import CLOSE_ROOM_NOT_FOUND
+from .sidebar import SidebarConsumer
 
 logger = logging.getLogger("chat.consumers")
 
@@ -43,11 +44,11 @@ class RoomConsumer(SidebarConsumer):
 
     In (frames.frame_parse): `Post` from the composer (the author is always `scope["user"]`),
     `Sync` from the page's sync form on every (re)connect and every CHAT_SYNC_SECONDS (answered
-    with what the page is missing; also the presence heartbeat), `Typing`; nothing else.
+    with what the page is missing; also the presence heartbeat), `Typing`; nothing else. Each
+    frame re-checks access (AccessGate); a flood closes with 1008 (frames.FrameBudget).
     Out: on connect the status, the sidebar and who is online; each message once, in seq order
     (`Cursor`); presence and typing; the header when it changes; the sender's composer.
-    Closes 4004 (no such room), 4003 (not, or no longer, a member of a private room), 4001.
-    """
+    Closes 4004 (no such room, or a private room not theirs), 4003 (no longer a member), 4001."""
 
     room: Room | None = None
 
@@ -121,14 +122,10 @@ class RoomConsumer(SidebarConsumer):
         lines, replace = await read_missed(room=self.room, after=self.cursor.seq)
         if not lines:
             return
-        self.cursor.caught_up(lines[-1].message.seq)
-        if replace:
-            title = self.sidebar.title(self.room.pk, self.room.name)
-            await self.send(
-                text_data=fragments.log_replace(room=self.room, title=title, lines=lines, cursor=self.cursor.seq)
-            )
-        else:
-            await self.send(text_data=fragments.messages_append(lines=lines, cursor=self.cursor.seq))
+        self.cursor.caught_up(cursor := lines[-1].message.seq)
+        title = self.sidebar.title(self.room.pk, self.room.name)
+        html = fragments.log_replace(room=self.room, title=title, lines=lines, cursor=cursor) if replace else None
+        await self.send(text_data=html or fragments.messages_append(lines=lines, cursor=cursor))
 
     async def chat_message(self, event):
         """A message saved in one of the user's rooms: this room's is forwarded if it is the

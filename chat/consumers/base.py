@@ -1,0 +1,83 @@
+"""What every chat socket does besides its page's work: survive its own handlers' failures,
+keep its groups through channel-layer outages, and end when its access ends."""
+
+import logging
+
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from .. import broadcasts, fragments
+
+logger = logging.getLogger("chat.consumers")
+
+CLOSE_NOT_AUTHENTICATED = 4001
+CLOSE_NOT_A_MEMBER = 4003
+CLOSE_ROOM_NOT_FOUND = 4004
+
+
+class ChatSocket(AsyncWebsocketConsumer):
+    """Channels' AsyncWebsocketConsumer, with two changes to its dispatch, each for a reason:
+
+    - No handler's failure ends the socket: an exception in handling one frame or event is
+      logged and the socket goes on (a failed connect closes it with 1011), so its group
+      memberships and presence are still cleaned up on disconnect.
+    - Channels closes stale database connections (a thread-pool hop) before every handler. A
+      message event reaches the database only through database_sync_to_async, which does that
+      itself: the hop is skipped for the most frequent event of all (one per member and
+      message). See docs/architecture.md, "Where Channels is the cost".
+
+    Subclasses set `self.gate` (access.AccessGate) and define `where()` and `chat_message()`.
+    """
+
+    async def dispatch(self, message):
+        try:
+            if message["type"] == "chat.message":
+                await self.chat_message(message)
+            else:
+                await super().dispatch(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            logger.exception("socket handler raised on %s, %s", message["type"], self.where())
+            if message["type"] == "websocket.connect":
+                await self.close(code=1011)
+
+    async def group_join(self, group: str) -> None:
+        """Join `group` (Channels leaves every group in self.groups on disconnect). If the layer
+        is away, the group is kept and joined again at the next groups_renew."""
+        self.groups.append(group)
+        await broadcasts.group_add(group, self.channel_name)
+
+    async def group_leave(self, group: str) -> None:
+        self.groups.remove(group)
+        await broadcasts.group_discard(group, self.channel_name)
+
+    async def groups_renew(self) -> None:
+        """Add this socket to its groups again: nothing for a pub/sub layer that never lost
+        them, a re-subscription after the layer was away (or a Redis that came back empty)."""
+        for group in self.groups:
+            await broadcasts.group_add(group, self.channel_name)
+
+    async def websocket_disconnect(self, message):
+        # Channels leaves self.groups, then calls disconnect(): with the layer away, leaving
+        # would raise before disconnect() ran, and presence and read markers would be lost.
+        for group in self.groups:
+            await broadcasts.group_discard(group, self.channel_name)
+        self.groups = []
+        await super().websocket_disconnect(message)
+
+    async def access_ok(self, full: bool = True) -> bool:
+        """Whether this socket may still act (its AccessGate, fully or cheaply); if not, it ends:
+        4001 when the session ended, 4003 when the room no longer admits the user."""
+        verdict = await (self.gate.full_check() if full else self.gate.check())
+        if verdict == "session":
+            await self.end("session over", CLOSE_NOT_AUTHENTICATED, "ended")
+        elif verdict == "room":
+            await self.end("removed", CLOSE_NOT_A_MEMBER, "removed")
+        return verdict == "ok"
+
+    async def end(self, reason: str, code: int, state: str) -> None:
+        """Close this socket with `code`, after telling its page why (`state`, fragments.status)."""
+        logger.info("socket ended: %s, %s user=%s", reason, self.where(), self.scope["user"].pk)
+        await self.send(text_data=fragments.status(state))
+        await self.close(code=code)
