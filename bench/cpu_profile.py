@@ -14,21 +14,33 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run  # noqa: E402
+import servers  # noqa: E402
 from loadgen import Target, close_members, offer_load, open_members  # noqa: E402
 
 
 async def main(copies: int, gil: bool) -> None:
-    raw = run.RESULTS / "profile.raw"
-    cookies = json.loads((run.RESULTS / "cookies.json").read_text())
-    port = run.free_port()
-    with run.tertulia_server(port, redis=False) as pid:
+    raw = servers.RESULTS / "profile.raw"
+    cookies = json.loads((servers.RESULTS / "cookies.json").read_text())
+    port = servers.free_port()
+    with servers.tertulia_server(port, redis=False) as pid:
         members, _ = await open_members(
             Target("t", [port], True, cookies), [f"bench-{i}" for i in range(10)], 20, False
         )
         await offer_load(members, copies / 20, 2)  # warm-up
         spy = subprocess.Popen(
-            [str(run.BIN / "py-spy"), "record", "-p", str(pid), "-d", "8", "-o", str(raw), "-f", "raw", "--nonblocking"]
+            [
+                str(servers.BIN / "py-spy"),
+                "record",
+                "-p",
+                str(pid),
+                "-d",
+                "8",
+                "-o",
+                str(raw),
+                "-f",
+                "raw",
+                "--nonblocking",
+            ]
             + (["--gil"] if gil else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -46,7 +58,7 @@ async def main(copies: int, gil: bool) -> None:
         for name in {frame.split(" (")[0] for frame in stack.split(";")}:
             cumulative[name] += int(count)
     lines = [f"{count / total * 100:5.1f}%  {name}" for name, count in cumulative.most_common(80)]
-    (run.RESULTS / "profile.txt").write_text(
+    (servers.RESULTS / "profile.txt").write_text(
         f"py-spy {'--gil ' if gil else ''}at {copies} copies/s, 200 sockets in 10 rooms, {total} samples\n"
         + "\n".join(lines)
         + "\n"

@@ -29,9 +29,14 @@ class Target:
     tertulia: bool
     cookies: list[str] = field(default_factory=list)
 
+    def origin(self, index: int) -> str:
+        """The page's origin on the process the `index`-th member uses, as a browser sends it
+        (Tertulia accepts a handshake only from its own scheme, host and port)."""
+        return f"http://127.0.0.1:{self.ports[index % len(self.ports)]}"
+
     def url(self, room: str, index: int) -> str:
         path = f"/ws/chat/{room}/" if self.tertulia else f"/room/{room}"
-        return f"ws://127.0.0.1:{self.ports[index % len(self.ports)]}{path}"
+        return "ws" + self.origin(index).removeprefix("http") + path
 
 
 class Member:
@@ -75,7 +80,7 @@ async def open_members(target: Target, rooms: list[str], per_room: int, compress
             headers = {"Cookie": target.cookies[index]} if target.tertulia else None
             socket = await connect(
                 target.url(room, index),
-                origin="http://127.0.0.1",
+                origin=target.origin(index),
                 additional_headers=headers,
                 compression="deflate" if compression else None,
                 max_size=2**22,
