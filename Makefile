@@ -9,7 +9,7 @@ PORT ?= 8000
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 BOOTSTRAP_VERSION := 5.3.9
 
-.PHONY: run serve test unit e2e lint lock bench chromium vendor clean
+.PHONY: run serve test unit e2e security lint lock bench chromium vendor clean
 
 # Dependencies are pinned, transitive ones included: requirements.txt (to run), and on top of it
 # requirements-dev.txt (tests, lint, `make lock`). Edit the .in files, then `make lock`.
@@ -44,9 +44,11 @@ $(VENV)/.mysql: requirements-mysql.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-mysql.txt
 	touch $@
 
+# One uvicorn process with production's limits (frame size, request heads: site_config/workers.py),
+# not daphne's runserver, which reads every frame it is sent into memory. No reloading.
 run: $(VENV)/.installed $(DB_DRIVER)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	$(PY) -m site_config.workers --host $(HOST) --port $(PORT)
 
 # The production server on the real stack: gunicorn + uvicorn workers, PostgreSQL, Redis,
 # DEBUG off, static files collected. Defaults to the local servers; any variable overrides.
@@ -76,6 +78,11 @@ unit: $(VENV)/.installed-dev $(DB_DRIVER)
 
 e2e: $(VENV)/.installed-dev $(DB_DRIVER) chromium
 	$(PY) -m pytest -m e2e
+
+# The attacker's probes against a live server (e2e/test_security.py), and the unit-level
+# regressions of the same cases (chat/tests/test_hardening.py); `make test` runs them too.
+security: $(VENV)/.installed-dev $(DB_DRIVER)
+	$(PY) -m pytest -m security
 
 # ruff's lint rules and format check (settings in pyproject.toml); both run, either fails it.
 lint: $(VENV)/.installed-dev

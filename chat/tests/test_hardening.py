@@ -24,7 +24,11 @@ from chat.rooms import room_archive, room_create_private, room_get_or_create
 from chat.tests.support import ChatSocket, join, logged_in, open_socket, post_frame, session_cookie, sync_frame
 from site_config.asgi import application
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
+pytestmark = [
+    pytest.mark.security,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_in_memory_layer"),
+]
 
 
 @pytest.fixture(autouse=True)
