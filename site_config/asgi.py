@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP goes to Django, WebSockets to the chat consumers.
 
-WebSockets pass the origin check (the Origin header's host must be in ALLOWED_HOSTS) and
-Django's session authentication before they reach a consumer.
+WebSockets pass the origin check (the Origin header must be one of the site's own origins:
+site_config/websocket.py) and Django's session authentication before they reach a consumer.
 """
 
 import os
@@ -21,11 +21,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
-from site_config.websocket import allowed_hosts_origin_validator  # noqa: E402
+from site_config.websocket import OriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": allowed_hosts_origin_validator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,7 +57,8 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", HTTPS)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 INSTALLED_APPS = [
-    # daphne first: its runserver serves the ASGI app (HTTP and WebSocket).
+    # daphne first: its runserver serves the ASGI app (HTTP and WebSocket). `make run` serves
+    # with uvicorn instead, as production does (site_config/workers.py).
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -78,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,7 +93,11 @@ MIDDLEWARE = [
 ]
 
 # Log-in attempts are limited by django-axes: after AXES_FAILURE_LIMIT failures for one
-# username from one address, that pair is locked out for AXES_COOLOFF_TIME hours.
+# username from one address, that pair is locked out for AXES_COOLOFF_TIME hours. Failures from
+# one address across usernames (password spraying) are limited by ACCOUNTS_LOGIN_FAILURE_RATE_LIMITS
+# below: axes compares its largest count with one limit, so it cannot hold a higher one per address.
+# Both read the client's address from REMOTE_ADDR: behind a proxy the ASGI server must be told to
+# trust its X-Forwarded-For (docs/deployment.md), or every client is the proxy.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -100,6 +107,11 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Per client address, in the `limits` library's notation (";"-separated), counted in Redis when
+# REDIS_URL is set (accounts/ratelimits.py): failed log-ins whatever the username, and accounts
+# made. This machine's own addresses (loopback) are not limited.
+ACCOUNTS_LOGIN_FAILURE_RATE_LIMITS = os.environ.get("ACCOUNTS_LOGIN_FAILURE_RATE_LIMITS", "30/hour")
+ACCOUNTS_SIGNUP_RATE_LIMITS = os.environ.get("ACCOUNTS_SIGNUP_RATE_LIMITS", "5/hour")
 
 ROOT_URLCONF = "site_config.urls"
 
@@ -284,6 +296,31 @@ CHAT_ROOM_CREATE_RATE_LIMITS = os.environ.get("CHAT_ROOM_CREATE_RATE_LIMITS", "1
 CHAT_INVITE_RATE_LIMITS = os.environ.get("CHAT_INVITE_RATE_LIMITS", "60/hour")
 # How long /healthz waits for the database and for a channel-layer round trip, each.
 HEALTHZ_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_TIMEOUT_SECONDS", "1"))
+
+# Limits on each HTTP request's head (request line and headers; a WebSocket handshake is one),
+# which uvicorn lacks and site_config/workers.py adds: the seconds a client has to send it (from
+# connecting, or from the previous response), and its size in bytes.
+SERVER_HEADER_TIMEOUT_SECONDS = float(os.environ.get("SERVER_HEADER_TIMEOUT_SECONDS", "10"))
+SERVER_HEADER_MAX_BYTES = int(os.environ.get("SERVER_HEADER_MAX_BYTES", "32768"))
+
+# Content-Security-Policy (django-csp): only this site's own scripts, styles, images, sockets
+# ('self' covers same-origin ws: and wss: in CSP Level 3 browsers) and form targets; no inline
+# script, no eval. The one inline style (the room page's per-reader rules) carries the request's
+# nonce: `<style nonce="{{ request.csp_nonce }}">`. htmx's own indicator style is switched off
+# in templates/base.html.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "connect-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 # Logs to standard error, for the process manager to collect: requests (the server's access
 # log), WebSocket connects and disconnects (chat.consumers) and refused origins (site_config).
