@@ -13,10 +13,12 @@ import logging
 import weakref
 
 from django.conf import settings
-from limits import parse_many, strategies
+from limits import parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from redis.exceptions import RedisError
+
+from accounts.ratelimits import limited_address, limiter
 
 logger = logging.getLogger(__name__)
 
@@ -76,18 +78,14 @@ async def message_rate_limits_reset() -> None:
 
 # Limits on actions taken through pages, each counted per user and per client address.
 ACTION_LIMITS = {"room-create": "CHAT_ROOM_CREATE_RATE_LIMITS", "invite": "CHAT_INVITE_RATE_LIMITS"}
-_sync_limiter: tuple | None = None
 
 
 def action_allowed(action: str, request) -> bool:
     """Count one `action` ("room-create" or "invite") by `request`'s user and from its client
-    address; False if either went over settings.CHAT_ROOM_CREATE_RATE_LIMITS (or
-    CHAT_INVITE_RATE_LIMITS): then do nothing. Synchronous, for views."""
-    global _sync_limiter
-    if _sync_limiter is None or _sync_limiter[0] != settings.REDIS_URL:
-        storage = storage_from_string(settings.REDIS_URL or "memory://")
-        _sync_limiter = (settings.REDIS_URL, strategies.MovingWindowRateLimiter(storage))
-    limiter = _sync_limiter[1]
-    keys = [f"user:{request.user.pk}", f"address:{request.META.get('REMOTE_ADDR', '')}"]
+    address (as accounts.ratelimits counts addresses: loopback is not limited); False if either
+    went over settings.CHAT_ROOM_CREATE_RATE_LIMITS (or CHAT_INVITE_RATE_LIMITS): then do
+    nothing. Synchronous, for views; shares the accounts' limiter and its storage."""
+    address = limited_address(request)
+    keys = [f"user:{request.user.pk}"] + ([f"address:{address}"] if address is not None else [])
     limits = parse_many(getattr(settings, ACTION_LIMITS[action]))
-    return all([limiter.hit(limit, action, key) for limit in limits for key in keys])
+    return all([limiter().hit(limit, action, key) for limit in limits for key in keys])

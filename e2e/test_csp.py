@@ -17,11 +17,6 @@ class ContentSecurityPolicyTests(BrowserTestCase):
         page.on("pageerror", lambda error: refusals.append(f"script error: {error}"))
         return page
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="templates/chat/room/_reader_style.html (another owner's) needs "
-        '<style nonce="{{ request.csp_nonce }}">; remove this marker with that change',
-    )
     def test_two_people_chat_with_nothing_refused_by_the_policy(self):
         """Sign-up, the room index and the room page, its socket (connect-src 'self' must cover
         same-origin ws:) and a message both ways: no refusal, no script error."""

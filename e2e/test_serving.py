@@ -38,7 +38,7 @@ def worker_of_each_socket(master_pid: int, port: int) -> list[int]:
 async def open_member_socket(port: int, cookie: bytes):
     socket = await connect(
         f"ws://localhost:{port}/ws/chat/lobby/",
-        origin="http://localhost",
+        origin=f"http://localhost:{port}",
         additional_headers={"Cookie": cookie.decode()},
     )
     assert "Connected" in await asyncio.wait_for(socket.recv(), 5)

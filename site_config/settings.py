@@ -217,7 +217,14 @@ else:
 # (chat/access.py): Redis with REDIS_URL; otherwise files on this machine, so that a change made
 # from another process (manage.py shell, a second server) still reaches the open sockets.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that does not answer within a second is taken as away (chat/access.py).
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+        }
+    }
 else:
     CACHES = {
         "default": {

@@ -5,7 +5,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from chat.consumers import CLOSE_NOT_A_MEMBER
+from chat.consumers import CLOSE_NOT_A_MEMBER, CLOSE_ROOM_NOT_FOUND
 from chat.memberships import membership_invite, membership_remove
 from chat.models import Membership, Room
 from chat.rooms import room_create_private, room_get_or_create
@@ -19,7 +19,8 @@ def test_private_room_is_visible_only_to_members_and_its_name_is_not_reserved(pe
     plans = room_create_private(name="Plans", creator=ana)
     public, created = room_get_or_create(name="Plans", creator=bea)
     other_plans = room_create_private(name="Plans", creator=cy)
-    assert created and plans.slug == "plans" and public.slug == "plans-2" and other_plans.slug == "plans-3"
+    # Private rooms take random slugs: they say nothing of their names and take none from public rooms.
+    assert created and public.slug == "plans" and plans.slug.startswith("p-") and other_plans.slug != plans.slug
     assert set(rooms_visible_to(ana)) == {plans, public}
     assert set(rooms_visible_to(cy)) == {public, other_plans}
 
@@ -48,11 +49,11 @@ def test_only_members_invite_and_only_creator_or_staff_remove(people, make_user)
 @pytest.mark.django_db
 def test_private_room_page_and_index_are_closed_to_outsiders(people):
     ana, _bea, cy = people
-    room_create_private(name="Plans", creator=ana)
-    assert logged_in(cy).get("/chat/plans/").status_code == 404
+    plans = room_create_private(name="Plans", creator=ana)
+    assert logged_in(cy).get(f"/chat/{plans.slug}/").status_code == 404
     assert "Plans" not in logged_in(cy).get("/chat/").content.decode()
     assert "Plans" in logged_in(ana).get("/chat/").content.decode()
-    assert logged_in(ana).get("/chat/plans/").status_code == 200
+    assert logged_in(ana).get(f"/chat/{plans.slug}/").status_code == 200
 
 
 @pytest.mark.django_db
@@ -60,20 +61,24 @@ def test_index_form_creates_private_room_and_member_invites_from_the_page(people
     ana, bea, _cy = people
     client = logged_in(ana)
     response = client.post("/chat/", {"name": "Plans", "is_private": "on"})
-    assert response["Location"] == "/chat/plans/"
-    room = Room.objects.get(slug="plans")
+    room = Room.objects.get(name="Plans")
+    assert response["Location"] == f"/chat/{room.slug}/"
     assert room.is_private and list(room.members.all()) == [ana]
-    client.post("/chat/plans/invite/", {"username": "bea"})
-    assert logged_in(bea).get("/chat/plans/").status_code == 200
-    page = client.get("/chat/plans/").content.decode()
+    client.post(f"/chat/{room.slug}/invite/", {"username": "bea"})
+    assert logged_in(bea).get(f"/chat/{room.slug}/").status_code == 200
+    page = client.get(f"/chat/{room.slug}/").content.decode()
     assert "bea can now see Plans." in page and 'aria-label="Remove bea"' in page
 
 
 @pytest.mark.django_db
-def test_opening_a_public_room_joins_it(people):
+def test_going_to_a_public_room_from_the_index_joins_it_and_a_get_does_not(people):
+    """A GET (a link from another site) adds no room to a sidebar; "Go to room" does (and the
+    room's socket: chat/tests/test_hardening.py)."""
     ana, *_ = people
     room_get_or_create(name="Lobby")
     logged_in(ana).get("/chat/lobby/")
+    assert not Membership.objects.filter(room__slug="lobby", user=ana).exists()
+    logged_in(ana).post("/chat/", {"name": "lobby"})
     assert Membership.objects.filter(room__slug="lobby", user=ana).exists()
 
 
@@ -83,19 +88,19 @@ def test_only_creator_or_staff_may_remove_through_the_page(people):
     plans = room_create_private(name="Plans", creator=ana)
     for user in (bea, cy):
         membership_invite(room=plans, inviter=ana, username=user.username)
-    assert logged_in(bea).post(f"/chat/plans/members/{cy.pk}/remove/").status_code == 403
-    assert logged_in(ana).post(f"/chat/plans/members/{cy.pk}/remove/").status_code == 302
-    assert logged_in(cy).get("/chat/plans/").status_code == 404
+    assert logged_in(bea).post(f"/chat/{plans.slug}/members/{cy.pk}/remove/").status_code == 403
+    assert logged_in(ana).post(f"/chat/{plans.slug}/members/{cy.pk}/remove/").status_code == 302
+    assert logged_in(cy).get(f"/chat/{plans.slug}/").status_code == 404
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("fresh_in_memory_layer")
-async def test_outsiders_socket_on_a_private_room_is_refused_with_4003(people):
+async def test_outsiders_socket_on_a_private_room_is_refused_like_a_missing_rooms(people):
     ana, _bea, cy = people
-    await database_sync_to_async(room_create_private)(name="Plans", creator=ana)
-    socket, connected = await open_socket("plans", cy)
+    plans = await database_sync_to_async(room_create_private)(name="Plans", creator=ana)
+    socket, connected = await open_socket(plans.slug, cy)
     assert connected
-    assert await socket.receive_output() == {"type": "websocket.close", "code": CLOSE_NOT_A_MEMBER}
+    assert await socket.receive_output() == {"type": "websocket.close", "code": CLOSE_ROOM_NOT_FOUND}
     await socket.disconnect()
 
 
@@ -105,8 +110,8 @@ async def test_removing_a_member_closes_their_socket_within_a_second(people):
     ana, bea, _cy = people
     plans = await database_sync_to_async(room_create_private)(name="Plans", creator=ana)
     await database_sync_to_async(membership_invite)(room=plans, inviter=ana, username="bea")
-    beas = await join("plans", bea)
-    anas = await join("plans", ana)
+    beas = await join(plans.slug, bea)
+    anas = await join(plans.slug, ana)
 
     await database_sync_to_async(membership_remove)(room=plans, remover=ana, user=bea)
 
@@ -126,7 +131,8 @@ def test_sidebar_counts_unread_messages_and_opening_the_room_clears_them(people)
     lobby = room_get_or_create(name="Lobby")[0]
     ana_client, bea_client = logged_in(ana), logged_in(bea)
     add_message(lobby, ana, "first")
-    bea_client.get("/chat/lobby/")  # Bea has read "first"
+    bea_client.post("/chat/", {"name": "Lobby"})  # Bea joins ("Go to room")
+    bea_client.get("/chat/lobby/")  # and has read "first"
     add_message(lobby, ana, "second")
     add_message(lobby, ana, "third")
 
@@ -162,10 +168,10 @@ def test_a_member_leaves_a_private_room_from_its_page_and_loses_sight_of_it(peop
     plans = room_create_private(name="Plans", creator=ana)
     membership_invite(room=plans, inviter=ana, username="bea")
     client = logged_in(bea)
-    assert "Leave room" in client.get("/chat/plans/").content.decode()
+    assert "Leave room" in client.get(f"/chat/{plans.slug}/").content.decode()
 
-    response = client.post(f"/chat/plans/members/{bea.pk}/remove/", follow=True)
+    response = client.post(f"/chat/{plans.slug}/members/{bea.pk}/remove/", follow=True)
 
     assert response.redirect_chain == [("/chat/", 302)]
     assert "You left Plans." in response.content.decode()
-    assert client.get("/chat/plans/").status_code == 404
+    assert client.get(f"/chat/{plans.slug}/").status_code == 404

@@ -350,14 +350,6 @@ def test_every_page_carries_a_strict_content_security_policy_and_no_inline_scrip
         assert not EVENT_HANDLER_ATTRIBUTE.search(html), path
 
 
-PENDING_STYLE_FIXES = (
-    "other owners' templates: templates/chat/room/_reader_style.html's <style> needs "
-    'nonce="{{ request.csp_nonce }}"; templates/chat/room_settings.html\'s style="max-width: 36rem" '
-    "needs to become a class. Remove this marker with those changes."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=PENDING_STYLE_FIXES)
 @pytest.mark.django_db
 def test_every_inline_style_carries_the_responses_nonce_and_no_element_has_a_style_attribute(pages):
     """The policy refuses an inline <style> without its nonce and every style="" attribute."""

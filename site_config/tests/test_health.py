@@ -63,5 +63,5 @@ def test_healthz_is_503_naming_the_database_when_it_is_unreachable():
     status, body = result.stdout.strip().splitlines()[-2:]
     assert status == "503", result.stderr
     body = json.loads(body)
-    assert body["database"].startswith("failed: OperationalError")
+    assert body["database"] == "failed"
     assert body["channel_layer"] == "ok"
