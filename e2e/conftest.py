@@ -1,18 +1,53 @@
-import os
+"""Fixtures of the browser tests: Chromium, a live server, and pages in separate contexts."""
 
-# Playwright's sync API keeps an event loop running in this thread; the tests still use the ORM.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+import contextlib
+from collections.abc import Callable, Iterator
 
-import pytest  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+import pytest
+from playwright.sync_api import Browser, Page
 
-from e2e.base import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from e2e.browser import chromium, open_page
+from e2e.servers import live_server
 
 
 @pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium under Playwright, for the pytest-style browser tests of a module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+def browser(live_server_url) -> Iterator[Browser]:
+    """Chromium for one test module. Module-scoped, not session-scoped: while it runs, Django's
+    async-safety guard is off in this process (e2e.browser.chromium), and no other test may
+    run so. The live server is forked first: forked later, it would hold the pipes of
+    Playwright's driver open, and stopping Playwright would wait for it forever."""
+    with chromium() as browser:
         yield browser
-        browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """The base URL of a Tertulia server forked from this process (e2e.servers.live_server),
+    shared by the browser tests of the session. Database access is allowed for the fork only:
+    the child must have it, the tests that follow not by this."""
+    with contextlib.ExitStack() as stack:
+        with django_db_blocker.unblock():
+            url = stack.enter_context(live_server())
+        yield url
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """The messages of the dialogs (alert, confirm) that the test's pages opened."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, live_server_url, dialogs) -> Iterator[Callable[..., Page]]:
+    """`new_page(base_url=None)`: a page in a fresh browser context, as a separate browser (one
+    per user), on the site at `base_url` (the live server if None). Closed after the test."""
+    pages: list[Page] = []
+
+    def new(base_url: str | None = None) -> Page:
+        page = open_page(browser, base_url or live_server_url, dialogs)
+        pages.append(page)
+        return page
+
+    yield new
+    for page in pages:
+        page.context.close()

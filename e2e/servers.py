@@ -1,5 +1,6 @@
-"""Tertulia server processes for end-to-end tests, started as in production, on the test
-database that pytest-django made (so what a test saves, the servers see, and the other way)."""
+"""Tertulia servers for end-to-end tests, on the test database that pytest-django made (so what
+a test saves, the servers see, and the other way): a daphne forked from the test process
+(`live_server`), and processes started as in production (`uvicorn`, `gunicorn`)."""
 
 import contextlib
 import os
@@ -8,12 +9,61 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
+from asgiref.sync import SyncToAsync
+from channels.testing.live import make_application
+from daphne.testing import DaphneProcess
 from django.conf import settings
-from django.db import connection
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.db import connection, connections
+from django.test.utils import modify_settings
 
 VENV_BIN = Path(sys.executable).parent
+
+
+class FreshExecutorDaphneProcess(DaphneProcess):
+    """Daphne in a forked child, with what the fork must not inherit replaced.
+
+    - asgiref's single-thread executor: the parent's may hold a thread that does not exist in
+      the child, and every `database_sync_to_async` would then hang.
+    - DJANGO_ALLOW_ASYNC_UNSAFE, should the parent have it (a browser running): the server
+      keeps Django's async-safety guard, to catch a synchronous query in async code.
+
+    (The database name needs nothing: pytest-django points the settings at the test database
+    before the fork. Channels' live server test case passes a `setup` that would prefix
+    "test_" once more.)
+    """
+
+    def run(self):
+        SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        super().run()
+
+
+@contextlib.contextmanager
+def live_server(host: str = "localhost") -> Iterator[str]:
+    """Serve the ASGI application (static files too) from a daphne forked from this process, so
+    with its settings (the test database, the fast password hasher); yield its base URL.
+
+    What Channels' ChannelsLiveServerTestCase does, for pytest: call it with database access
+    allowed (the fork keeps pytest-django's blocker as it is).
+    """
+    connections.close_all()  # a connection opened before the fork would be shared with the child
+    with modify_settings(ALLOWED_HOSTS={"append": host}):
+        process = FreshExecutorDaphneProcess(host, partial(make_application, static_wrapper=ASGIStaticFilesHandler))
+        process.start()
+        while not process.ready.wait(timeout=1):
+            if not process.is_alive():
+                raise RuntimeError("the live server stopped before it was ready")
+    try:
+        yield f"http://{host}:{process.port.value}"
+    finally:
+        process.terminate()
+        process.join()
 
 
 def free_port() -> int:

@@ -1,34 +1,36 @@
+"""Private rooms in the browser: invisible to outsiders, open to the invited."""
+
 import pytest
 from playwright.sync_api import expect
 
-from e2e.base import BrowserTestCase
+from e2e.browser import send, sign_up
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.e2e
-class PrivateRoomsInTheBrowserTests(BrowserTestCase):
-    def test_private_room_is_invisible_to_an_outsider_and_open_to_the_invited(self):
-        """Ana makes a private room and invites Bea; Cy sees it neither in the index nor at
-        its address; Ana and Bea chat in it."""
-        ana, bea, cy = self.sign_up("ana"), self.sign_up("bea"), self.sign_up("cy")
-        ana.get_by_label("Room name").fill("Plans")
-        ana.get_by_label("Private: only the people I invite can see it").check()
-        ana.get_by_role("button", name="Go to room").click()
-        expect(ana.get_by_role("heading", name="Plans")).to_be_visible()
-        ana.get_by_text("Members (1)").click()
-        ana.get_by_label("Invite by username").fill("bea")
-        ana.get_by_role("button", name="Invite").click()
-        expect(ana.get_by_text("bea can now see Plans.")).to_be_visible()
+def test_private_room_is_invisible_to_an_outsider_and_open_to_the_invited(new_page):
+    """Ana makes a private room and invites Bea; Cy sees it neither in the index nor at
+    its address; Ana and Bea chat in it."""
+    ana, bea, cy = sign_up(new_page(), "ana"), sign_up(new_page(), "bea"), sign_up(new_page(), "cy")
+    ana.get_by_label("Room name").fill("Plans")
+    ana.get_by_label("Private: only the people I invite can see it").check()
+    ana.get_by_role("button", name="Go to room").click()
+    expect(ana.get_by_role("heading", name="Plans")).to_be_visible()
+    ana.get_by_text("Members (1)").click()
+    ana.get_by_label("Invite by username").fill("bea")
+    ana.get_by_role("button", name="Invite").click()
+    expect(ana.get_by_text("bea can now see Plans.")).to_be_visible()
 
-        for page in (bea, cy):
-            page.goto("/chat/")
-        expect(bea.get_by_role("list", name="Rooms", exact=True).get_by_role("link", name="Plans")).to_be_visible()
-        expect(cy.get_by_role("list", name="Rooms", exact=True)).not_to_contain_text("Plans")
-        expect(cy.get_by_role("navigation", name="Your rooms and conversations")).not_to_contain_text("Plans")
-        response = cy.goto("/chat/plans/")
-        assert response.status == 404
+    for page in (bea, cy):
+        page.goto("/chat/")
+    expect(bea.get_by_role("list", name="Rooms", exact=True).get_by_role("link", name="Plans")).to_be_visible()
+    expect(cy.get_by_role("list", name="Rooms", exact=True)).not_to_contain_text("Plans")
+    expect(cy.get_by_role("navigation", name="Your rooms and conversations")).not_to_contain_text("Plans")
+    response = cy.goto("/chat/plans/")
+    assert response.status == 404
 
-        bea.get_by_role("list", name="Rooms", exact=True).get_by_role("link", name="Plans").click()
-        expect(bea.get_by_role("status")).to_have_text("Connected")
-        expect(ana.get_by_role("status")).to_have_text("Connected")
-        self.send(bea, "Just between us")
-        expect(ana.get_by_role("log")).to_contain_text("Just between us")
+    bea.get_by_role("list", name="Rooms", exact=True).get_by_role("link", name="Plans").click()
+    expect(bea.get_by_role("status")).to_have_text("Connected")
+    expect(ana.get_by_role("status")).to_have_text("Connected")
+    send(bea, "Just between us")
+    expect(ana.get_by_role("log")).to_contain_text("Just between us")

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.models import Message
+from e2e.browser import enter_room, send, sign_up
 from e2e.servers import free_port, server_env, uvicorn
-from e2e.test_cross_process import member_page, send
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -24,15 +24,16 @@ def stored_ids() -> list[str]:
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="two server processes need a shared layer: set REDIS_URL")
-def test_page_reconnects_after_its_server_is_killed_and_shows_every_message_once_in_order(browser, tmp_path):
+def test_page_reconnects_after_its_server_is_killed_and_shows_every_message_once_in_order(new_page, tmp_path):
     """Ana's server is SIGKILLed; Bea keeps posting through the other one; Ana's server comes
     back; Ana's page reconnects alone and has every message exactly once, in order."""
     env = server_env(REDIS_URL=REDIS_URL)
     port_ana, port_bea = free_port(), free_port()
     with uvicorn(port_bea, env, tmp_path / "bea.log") as (_bea_server, bea_url):
         with uvicorn(port_ana, env, tmp_path / "ana-1.log") as (ana_server, ana_url):
-            ana = member_page(browser, ana_url, "ana")
-            bea = member_page(browser, bea_url, "bea")
+            ana, bea = sign_up(new_page(ana_url), "ana"), sign_up(new_page(bea_url), "bea")
+            enter_room(ana, "Lobby")
+            enter_room(bea, "Lobby")
             send(bea, "before the crash")
             expect(ana.get_by_role("log")).to_contain_text("before the crash")
             ana_server.kill()
@@ -49,19 +50,19 @@ def test_page_reconnects_after_its_server_is_killed_and_shows_every_message_once
             bea.context.close()
 
 
-def test_message_sent_while_the_socket_is_down_is_stored_and_shown_once(browser, tmp_path):
+def test_message_sent_while_the_socket_is_down_is_stored_and_shown_once(new_page, tmp_path):
     """Sent twice while the server is down (queued by htmx), it is stored once when the page
     reconnects, and shown once."""
     env = server_env()
     port = free_port()
     with uvicorn(port, env, tmp_path / "server-1.log") as (server, url):
-        ana = member_page(browser, url, "ana")
+        ana = sign_up(new_page(url), "ana")
+        enter_room(ana, "Lobby")
         send(ana, "first")
         server.kill()
         server.wait()
-        ana.get_by_label("Message", exact=True).fill("typed while offline")
-        ana.get_by_role("button", name="Send").click()
-        ana.get_by_role("button", name="Send").click()
+        send(ana, "typed while offline", shown=False)
+        ana.get_by_role("button", name="Send").click()  # and again: a double click
     with uvicorn(port, env, tmp_path / "server-2.log"):
         log = ana.get_by_role("log")
         expect(log).to_contain_text("typed while offline", timeout=30_000)

@@ -1,0 +1,95 @@
+"""The browser harness of every browser test: Debian's Chromium under Playwright's sync API, and
+what a user does in it (sign up, enter a room, send a message). The servers they talk to are in
+e2e/servers.py; the fixtures that hold both, in e2e/conftest.py."""
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"  # Playwright cannot download its own browser here.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-extensions",
+]
+PASSWORD = "correct horse battery"
+TIMEOUT_MS = 10_000  # for every wait of a page: a loaded CI machine is slow, never this slow
+
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+@contextlib.contextmanager
+def async_unsafe_allowed() -> Iterator[None]:
+    """Turn Django's async-safety guard off while this lasts, and back as it was after.
+
+    Playwright's sync API keeps an event loop running in the test's thread, so Django takes the
+    test's own queries (setting up rows, reading what a page stored) for queries from async
+    code, and refuses them. Only the browser tests need this: everywhere else the guard must
+    stay on, to catch a synchronous query in a consumer."""
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[ASYNC_UNSAFE]
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, with the async-safety guard off in this thread while it runs."""
+    with async_unsafe_allowed(), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(browser: Browser, base_url: str, dialogs: list[str]) -> Page:
+    """A page on the site at `base_url` in a fresh browser context: its own cookies, as a
+    separate browser (one context per user). Dialogs it opens are dismissed, their messages
+    appended to `dialogs`."""
+    context = browser.new_context(base_url=base_url)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    return page
+
+
+def sign_up(page: Page, username: str) -> Page:
+    """Sign `username` up through the form on `page`'s site; returns `page`, on the room index."""
+    page.goto("/accounts/signup/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
+    page.get_by_label("Password confirmation").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Rooms", exact=True)).to_be_visible()
+    return page
+
+
+def enter_room(page: Page, name: str) -> None:
+    """Go to the room called `name` from the room index, and wait until its socket is live."""
+    page.goto("/chat/")
+    page.get_by_label("Room name").fill(name)
+    page.get_by_role("button", name="Go to room").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("Connected")
+
+
+def send(page: Page, text: str, *, shown: bool = True) -> None:
+    """Type `text` in the composer and send it; if `shown`, wait until the sender's own log
+    shows it (so that the composer has been reset: a second send is a second message)."""
+    page.get_by_label("Message", exact=True).fill(text)
+    page.get_by_role("button", name="Send").click()
+    if shown:
+        expect(page.get_by_role("log")).to_contain_text(text)
