@@ -30,6 +30,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from .models import Room
+from .outages import Breaker
 
 logger = logging.getLogger(__name__)
 # What the cache raises when its store (Redis) is away.
@@ -54,20 +55,29 @@ def access_version_bump(*, user_id: int) -> None:
         logger.warning("access version not bumped, user=%s: cache away (%r)", user_id, error)
 
 
+cache_breaker = Breaker("the access cache (full access checks meanwhile)")
+
+
+async def _cached(fallback, operation: str, *args, **kwargs):
+    if not cache_breaker.allows():
+        return fallback
+    try:
+        result = await getattr(cache, operation)(*args, **kwargs)
+    except CACHE_ERRORS as error:
+        cache_breaker.failed(error)
+        return fallback
+    cache_breaker.succeeded()
+    return result
+
+
 async def _version_read(user_id: int) -> str | None:
     """User `user_id`'s access version; None if never set or the cache is away (both mean: check
     fully)."""
-    try:
-        return await cache.aget(_version_key(user_id))
-    except CACHE_ERRORS:
-        return None
+    return await _cached(None, "aget", _version_key(user_id))
 
 
 async def _version_add(user_id: int, version: str) -> bool:
-    try:
-        return await cache.aadd(_version_key(user_id), version, timeout=None)
-    except CACHE_ERRORS:
-        return False
+    return await _cached(False, "aadd", _version_key(user_id), version, timeout=None)
 
 
 class _SessionRequest:

@@ -32,6 +32,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from . import fragments
+from .outages import Breaker
 from .presence import presence_list, presence_remove, presence_touch
 
 logger = logging.getLogger(__name__)
@@ -58,36 +59,40 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-async def group_send(group: str, event: dict) -> bool:
-    """Send `event` to `group`; False (logged) if the layer is unreachable, never an error.
-    The layer is looked up inside the running loop: the Redis pub/sub layer keeps one
-    connection per loop."""
-    try:
-        await asyncio.wait_for(get_channel_layer().group_send(group, event), LAYER_TIMEOUT_SECONDS)
-    except LAYER_ERRORS as error:
-        logger.warning("channel layer send failed, %s to %s: %r", event["type"], group, error)
+layer_breaker = Breaker("channel layer")
+
+
+async def _layer_call(operation: str, *args) -> bool:
+    """Call the channel layer's `operation` with `args`; False (logged) if it is away, slow, or
+    was seen away in the last seconds (the Breaker), never an error. The layer is looked up
+    inside the running loop: the Redis pub/sub layer keeps one connection per loop."""
+    if not layer_breaker.allows():
         return False
+    try:
+        await asyncio.wait_for(getattr(get_channel_layer(), operation)(*args), LAYER_TIMEOUT_SECONDS)
+    except LAYER_ERRORS as error:
+        layer_breaker.failed(error)
+        logger.info("channel layer %s skipped, %s: %r", operation, args[0], error)
+        return False
+    layer_breaker.succeeded()
     return True
+
+
+async def group_send(group: str, event: dict) -> bool:
+    """Send `event` to `group`; False if the layer is away (the sockets' syncs repair it)."""
+    return await _layer_call("group_send", group, event)
 
 
 async def group_add(group: str, channel_name: str) -> bool:
-    """Add `channel_name` to `group`; False (logged) if the layer is unreachable: the caller
-    tries again later (a socket re-adds its groups at every sync)."""
-    try:
-        await asyncio.wait_for(get_channel_layer().group_add(group, channel_name), LAYER_TIMEOUT_SECONDS)
-    except LAYER_ERRORS as error:
-        logger.warning("channel layer group_add failed, %s: %r", group, error)
-        return False
-    return True
+    """Add `channel_name` to `group`; False if the layer is away: the caller tries again later
+    (a socket re-adds its groups at every sync)."""
+    return await _layer_call("group_add", group, channel_name)
 
 
 async def group_discard(group: str, channel_name: str) -> None:
-    """Remove `channel_name` from `group`; a layer that is away is logged, not raised (a pub/sub
-    subscription ends with its connection; a stored group membership expires)."""
-    try:
-        await asyncio.wait_for(get_channel_layer().group_discard(group, channel_name), LAYER_TIMEOUT_SECONDS)
-    except LAYER_ERRORS as error:
-        logger.warning("channel layer group_discard failed, %s: %r", group, error)
+    """Remove `channel_name` from `group`; with the layer away, nothing (a pub/sub subscription
+    ends with its connection; a stored group membership expires)."""
+    await _layer_call("group_discard", group, channel_name)
 
 
 def message_broadcast(*, message, new_day: bool) -> None:

@@ -16,7 +16,6 @@ written to the database.
 import asyncio
 import itertools
 import json
-import logging
 import time
 import weakref
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ import redis.asyncio as redis
 from django.conf import settings
 from redis.exceptions import RedisError
 
-logger = logging.getLogger(__name__)
+from .outages import Breaker
 
 
 @dataclass(frozen=True, order=True)
@@ -143,6 +142,22 @@ def _store() -> MemoryPresence | RedisPresence:
     return cached[1]
 
 
+redis_breaker = Breaker("presence's Redis")
+
+
+async def _guarded(fallback, operation: str, *args):
+    """The store's `operation(*args)`, or `fallback` while its Redis is away (presence unknown)."""
+    if not redis_breaker.allows():
+        return fallback
+    try:
+        result = await getattr(_store(), operation)(*args)
+    except (OSError, RedisError) as error:
+        redis_breaker.failed(error)
+        return fallback
+    redis_breaker.succeeded()
+    return result
+
+
 def _present(user) -> Present:
     return Present(username=user.get_username(), user_id=user.pk)
 
@@ -154,34 +169,22 @@ async def presence_touch(*, room_id: int, user, channel_name: str) -> bool:
     Returns whether the room's online list changed: `user` just came online, or someone's
     entries had expired (their worker died without saying goodbye). With Redis away, False
     (logged): presence is unknown, and the socket goes on."""
-    try:
-        return await _store().touch(room_id, _present(user), channel_name, settings.CHAT_PRESENCE_TTL_SECONDS)
-    except (OSError, RedisError) as error:
-        logger.warning("presence unknown: Redis away (%r)", error)
-        return False
+    return await _guarded(False, "touch", room_id, _present(user), channel_name, settings.CHAT_PRESENCE_TTL_SECONDS)
 
 
 async def presence_remove(*, room_id: int, user, channel_name: str) -> bool:
     """Remove the socket `channel_name` of `user` from room `room_id` (it closed). Returns
     whether `user` went offline there (it was their last socket); False with Redis away (the
     entry then expires by itself)."""
-    try:
-        return await _store().remove(room_id, _present(user), channel_name)
-    except (OSError, RedisError) as error:
-        logger.warning("presence entry left to expire: Redis away (%r)", error)
-        return False
+    return await _guarded(False, "remove", room_id, _present(user), channel_name)
 
 
 async def presence_list(*, room_id: int, limit: int = 12) -> tuple[list[Present] | None, int]:
     """`(shown, total)`: at most `limit` of the users online in room `room_id` (the most
     recently active), sorted by username, and how many are online in all; `(None, 0)` when it
     cannot be known (Redis away)."""
-    try:
-        shown, total = await _store().online(room_id, limit)
-    except (OSError, RedisError) as error:
-        logger.warning("presence unknown: Redis away (%r)", error)
-        return None, 0
-    return sorted(shown), total
+    shown, total = await _guarded((None, 0), "online", room_id, limit)
+    return (None if shown is None else sorted(shown)), total
 
 
 async def presence_reset() -> None:

@@ -9,7 +9,6 @@ this process's memory. While Redis is away, posting limits fail open to this pro
 """
 
 import asyncio
-import logging
 import weakref
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from redis.exceptions import RedisError
 
 from accounts.ratelimits import limited_address, limiter
 
-logger = logging.getLogger(__name__)
+from .outages import Breaker
 
 # Redis clients belong to the event loop they were made in: one limiter per loop.
 _limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple]" = weakref.WeakKeyDictionary()
@@ -49,13 +48,20 @@ def _limiter():
     return cached[1], cached[2]
 
 
+redis_breaker = Breaker("rate limits' Redis (limits counted in this process meanwhile)")
+
+
 async def _each_limit(method: str, user_id: int) -> list[bool]:
     limiter, limits = _limiter()
-    try:
-        return [await getattr(limiter, method)(limit, "chat-message", str(user_id)) for limit in limits]
-    except (OSError, RedisError) as error:
-        logger.warning("rate limits in this process's memory: Redis away (%r)", error)
-        return [await getattr(_memory_limiter, method)(limit, "chat-message", str(user_id)) for limit in limits]
+    if redis_breaker.allows():
+        try:
+            result = [await getattr(limiter, method)(limit, "chat-message", str(user_id)) for limit in limits]
+        except (OSError, RedisError) as error:
+            redis_breaker.failed(error)
+        else:
+            redis_breaker.succeeded()
+            return result
+    return [await getattr(_memory_limiter, method)(limit, "chat-message", str(user_id)) for limit in limits]
 
 
 async def message_rate_allowed(user_id: int) -> bool:

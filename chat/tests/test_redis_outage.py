@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from chat import access, presence, ratelimits
+from chat import access, broadcasts, presence, ratelimits
 from chat.models import Message
 from chat.rooms import room_get_or_create
 from chat.tests.support import join, open_socket, post_frame, sync_frame
@@ -37,6 +37,17 @@ class OutageLayer(InMemoryChannelLayer):
     def _fail(self):
         if OutageLayer.down:
             raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+@pytest.fixture(autouse=True)
+def breakers_closed():
+    """Each test starts, and leaves the next one, with every store's breaker closed."""
+    breakers = [broadcasts.layer_breaker, presence.redis_breaker, ratelimits.redis_breaker, access.cache_breaker]
+    for breaker in breakers:
+        breaker.reset()
+    yield
+    for breaker in breakers:
+        breaker.reset()
 
 
 @pytest.fixture
@@ -70,6 +81,7 @@ async def test_messages_sent_while_the_layer_is_away_are_stored_and_reach_others
         assert 'id="message-form"' in composer and "is-invalid" not in composer
     assert await Message.objects.acount() == 3
     outage_layer.down = False
+    broadcasts.layer_breaker.reset()
 
     await beas.send_to(text_data=sync_frame(0))
     caught_up = await until(beas, "three")
@@ -84,6 +96,7 @@ async def test_a_socket_opened_while_the_layer_is_away_joins_its_groups_at_its_n
     outage_layer.down = True
     beas = await join("lobby", bea, after=None)  # connected, but in no group
     outage_layer.down = False
+    broadcasts.layer_breaker.reset()  # as if its cool-down had passed
     await beas.send_to(text_data=sync_frame(0))  # joins its groups again
     anas = await join("lobby", ana)
     await anas.send_to(text_data=post_frame("live again"))

@@ -1,0 +1,107 @@
+"""Redis, the channel layer between two server processes, killed and restarted empty (or paused)
+while two people chat through different processes: no message is lost or doubled, no socket is
+killed, and both pages converge by themselves within a sync interval."""
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from chat.models import Message
+from e2e.servers import free_port, server_env, uvicorn
+from e2e.test_cross_process import member_page
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
+]
+
+SYNC_SECONDS = 5
+
+
+@contextlib.contextmanager
+def redis_server(port: int):
+    """A throwaway Redis on `port`, keeping nothing on disk; yields a function that starts it
+    (again) and returns its process."""
+    processes: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(process)
+        deadline = time.monotonic() + 10
+        while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout != b"PONG\n":
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)  # Polling for start-up, not timing a result.
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGCONT)
+                process.kill()
+                process.wait()
+
+
+def post(page, text: str) -> None:
+    """Send `text` from `page`'s composer and wait for the composer to be cleared (stored). While
+    Redis is paused each of its uses waits for its timeout (1-2 s) before going on without it,
+    so a post can take several seconds then."""
+    page.get_by_label("Message", exact=True).fill(text)
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_label("Message", exact=True)).to_have_value("", timeout=20_000)
+
+
+def log_bodies(page) -> list[str]:
+    return page.get_by_role("log").locator(".message-body").all_inner_texts()
+
+
+@pytest.mark.parametrize("outage", ["killed and restarted empty", "paused for 5 s"])
+def test_a_redis_outage_loses_no_message_and_kills_no_socket(browser, tmp_path, outage):
+    redis_port = free_port()
+    with redis_server(redis_port) as start_redis:
+        redis = start_redis()
+        env = server_env(REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", CHAT_SYNC_SECONDS=str(SYNC_SECONDS))
+        with (
+            uvicorn(free_port(), env, tmp_path / "a.log") as (_a, url_a),
+            uvicorn(free_port(), env, tmp_path / "b.log") as (_b, url_b),
+        ):
+            ana, bea = member_page(browser, url_a, "ana"), member_page(browser, url_b, "bea")
+            post(ana, "before 1")
+            expect(bea.get_by_role("log")).to_contain_text("before 1")
+
+            if outage == "paused for 5 s":
+                os.kill(redis.pid, signal.SIGSTOP)
+                post(bea, "during 1")
+                post(ana, "during 2")
+                time.sleep(5)  # the outage itself
+                os.kill(redis.pid, signal.SIGCONT)
+            else:
+                redis.kill()
+                redis.wait()
+                post(bea, "during 1")
+                post(ana, "during 2")
+                start_redis()
+            post(bea, "after 1")
+            post(ana, "after 2")
+
+            expected = ["before 1", "during 1", "during 2", "after 1", "after 2"]
+            assert list(Message.objects.order_by("seq").values_list("body", flat=True)) == expected
+            for page in (ana, bea):
+                expect(page.get_by_role("log").locator(".message-body")).to_have_text(
+                    expected, timeout=(SYNC_SECONDS + 10) * 1000
+                )
+                assert log_bodies(page) == expected
+                expect(page.get_by_role("status")).to_have_text("Connected")
+            ana.context.close()
+            bea.context.close()
+        logs = (tmp_path / "a.log").read_text() + (tmp_path / "b.log").read_text()
+        assert "code=1011" not in logs and "socket handler raised" not in logs, logs[-3000:]
