@@ -12,6 +12,7 @@ Events, each handled by the consumer method of the same name (`chat.message` -> 
 - `chat.presence` {"html": str} to page_group
 - `membership.read` {"room": int, "seq": int} to user_group
 - `sidebar.refresh` {} and `access.check` {} to user_group
+- `healthz.ping` {"token": str} to this process's own reply channel (layer_round_trip)
 
 The channel layer only carries news: the database is the source of truth, and a socket that
 misses an event repairs the gap at its next event or sync. So a send that fails (Redis away) is
@@ -23,6 +24,7 @@ import asyncio
 import logging
 import math
 import time
+import uuid
 import weakref
 
 from asgiref.sync import async_to_sync
@@ -93,6 +95,30 @@ async def group_discard(group: str, channel_name: str) -> None:
     """Remove `channel_name` from `group`; with the layer away, nothing (a pub/sub subscription
     ends with its connection; a stored group membership expires)."""
     await _layer_call("group_discard", group, channel_name)
+
+
+# One reply channel per process and layer for layer_round_trip: a new channel for each check would
+# leave a subscription behind on the pub/sub layer.
+_reply_channels: dict[int, str] = {}
+
+
+async def layer_round_trip() -> None:
+    """Send a message to this process's own reply channel and receive it back (for /healthz).
+    Raises whatever the layer raises; the caller bounds the wait. A check that did not finish
+    forgets its channel: the pub/sub layer drops a channel whose receive was cancelled, and one
+    made after Redis came back is subscribed afresh. Not behind the breaker: it is the probe."""
+    layer = get_channel_layer()
+    channel = _reply_channels.get(id(layer))
+    if channel is None:
+        channel = _reply_channels[id(layer)] = await layer.new_channel("healthz.")
+    token = uuid.uuid4().hex
+    try:
+        await layer.send(channel, {"type": "healthz.ping", "token": token})
+        while (await layer.receive(channel)).get("token") != token:
+            pass  # a reply to an earlier check: skip it
+    except BaseException:
+        _reply_channels.pop(id(layer), None)
+        raise
 
 
 def message_broadcast(*, message, new_day: bool) -> None:

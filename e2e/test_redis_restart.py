@@ -3,18 +3,21 @@ while two people chat through different processes: no message is lost or doubled
 killed, and both pages converge by themselves within a sync interval."""
 
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
 from chat.models import Message
+from e2e.browser import enter_room, sign_up
 from e2e.servers import free_port, server_env, uvicorn
-from e2e.test_cross_process import member_page
 
 pytestmark = [
     pytest.mark.e2e,
@@ -60,12 +63,21 @@ def post(page, text: str) -> None:
     expect(page.get_by_label("Message", exact=True)).to_have_value("", timeout=20_000)
 
 
+def health(base_url: str) -> tuple[int, dict]:
+    """The status and body of `base_url`'s /healthz."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/healthz", timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
 def log_bodies(page) -> list[str]:
     return page.get_by_role("log").locator(".message-body").all_inner_texts()
 
 
 @pytest.mark.parametrize("outage", ["killed and restarted empty", "paused for 5 s"])
-def test_a_redis_outage_loses_no_message_and_kills_no_socket(browser, tmp_path, outage):
+def test_a_redis_outage_loses_no_message_and_kills_no_socket(new_page, tmp_path, outage):
     redis_port = free_port()
     with redis_server(redis_port) as start_redis:
         redis = start_redis()
@@ -74,7 +86,9 @@ def test_a_redis_outage_loses_no_message_and_kills_no_socket(browser, tmp_path, 
             uvicorn(free_port(), env, tmp_path / "a.log") as (_a, url_a),
             uvicorn(free_port(), env, tmp_path / "b.log") as (_b, url_b),
         ):
-            ana, bea = member_page(browser, url_a, "ana"), member_page(browser, url_b, "bea")
+            ana, bea = sign_up(new_page(url_a), "ana"), sign_up(new_page(url_b), "bea")
+            enter_room(ana, "Lobby")
+            enter_room(bea, "Lobby")
             post(ana, "before 1")
             expect(bea.get_by_role("log")).to_contain_text("before 1")
 
@@ -87,9 +101,14 @@ def test_a_redis_outage_loses_no_message_and_kills_no_socket(browser, tmp_path, 
             else:
                 redis.kill()
                 redis.wait()
+                assert health(url_a) == (503, {"status": "failing", "database": "ok", "channel_layer": "failed"})
                 post(bea, "during 1")
                 post(ana, "during 2")
                 start_redis()
+                deadline = time.monotonic() + 10
+                while health(url_a)[0] != 200:
+                    assert time.monotonic() < deadline, "/healthz still failing 10 s after Redis came back"
+                    time.sleep(0.2)  # Polling for recovery, not timing a result.
             post(bea, "after 1")
             post(ana, "after 2")
 
@@ -101,7 +120,8 @@ def test_a_redis_outage_loses_no_message_and_kills_no_socket(browser, tmp_path, 
                 )
                 assert log_bodies(page) == expected
                 expect(page.get_by_role("status")).to_have_text("Connected")
-            ana.context.close()
-            bea.context.close()
+            # Live again, not only through the syncs: the subscriptions came back with Redis.
+            post(ana, "live again")
+            expect(bea.get_by_role("log")).to_contain_text("live again", timeout=2_000)
         logs = (tmp_path / "a.log").read_text() + (tmp_path / "b.log").read_text()
         assert "code=1011" not in logs and "socket handler raised" not in logs, logs[-3000:]

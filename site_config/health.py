@@ -2,19 +2,15 @@
 
 import asyncio
 import logging
-import uuid
 
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
-logger = logging.getLogger(__name__)
+from chat.broadcasts import layer_round_trip
 
-# One reply channel per process and layer, reused by every check: a new channel each time
-# would leave a subscription behind on the pub/sub layer.
-_reply_channels: dict[int, str] = {}
+logger = logging.getLogger(__name__)
 
 
 def _database_ping() -> None:
@@ -23,17 +19,6 @@ def _database_ping() -> None:
             cursor.execute("SELECT 1")
     finally:
         connection.close()  # This runs on a pool thread: leave no connection on it.
-
-
-async def _channel_layer_round_trip() -> None:
-    layer = get_channel_layer()
-    channel = _reply_channels.get(id(layer))
-    if channel is None:
-        channel = _reply_channels[id(layer)] = await layer.new_channel("healthz.")
-    token = uuid.uuid4().hex
-    await layer.send(channel, {"type": "healthz.ping", "token": token})
-    while (await layer.receive(channel)).get("token") != token:
-        pass  # A reply to an earlier check that timed out: skip it.
 
 
 async def _check(part: str, awaitable) -> str:
@@ -60,7 +45,7 @@ async def healthz(request):
     """
     database, channel_layer = await asyncio.gather(
         _check("database", sync_to_async(_database_ping, thread_sensitive=False)()),
-        _check("channel_layer", _channel_layer_round_trip()),
+        _check("channel_layer", layer_round_trip()),
     )
     healthy = database == channel_layer == "ok"
     return JsonResponse(
