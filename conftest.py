@@ -27,6 +27,17 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def nothing_remembered_from_earlier_tests():
+    """Process-wide memory that a test must not inherit: each store's circuit breaker (one test's
+    slow Redis must not make the next one skip it) and the typing throttle."""
+    from chat import access, presence, ratelimits
+
+    for breaker in (broadcasts.layer_breaker, presence.redis_breaker, ratelimits.redis_breaker, access.cache_breaker):
+        breaker.reset()
+    broadcasts.typing_sent.clear()
+
+
 @pytest.fixture
 def make_user(db):
     """Create a user: `make_user("ana")`."""

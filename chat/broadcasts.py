@@ -158,7 +158,7 @@ def user_sockets_check(*, user_id: int) -> None:
 
 
 # When each (room id, user id) last had a typing push from this process (monotonic seconds).
-_typing_sent: dict[tuple[int, int], float] = {}
+typing_sent: dict[tuple[int, int], float] = {}
 
 
 async def typing_broadcast(*, room, user) -> None:
@@ -166,11 +166,11 @@ async def typing_broadcast(*, room, user) -> None:
     most once every CHAT_TYPING_SECONDS per user and room from each process, whatever the
     client sends: the page's own throttle is only a courtesy."""
     now = time.monotonic()
-    if now - _typing_sent.get((room.pk, user.pk), -math.inf) < settings.CHAT_TYPING_SECONDS:
+    if now - typing_sent.get((room.pk, user.pk), -math.inf) < settings.CHAT_TYPING_SECONDS:
         return
-    if len(_typing_sent) > 10_000:
-        _typing_sent.clear()  # old entries are worth nothing: forget them all at once
-    _typing_sent[(room.pk, user.pk)] = now
+    if len(typing_sent) > 10_000:
+        typing_sent.clear()  # old entries are worth nothing: forget them all at once
+    typing_sent[(room.pk, user.pk)] = now
     html = fragments.typing(typist=user.get_username())
     await group_send(page_group(room), {"type": "chat.typing", "user_id": user.pk, "html": html})
 

@@ -7,28 +7,12 @@ DEBUG on and only local host names allowed. See the README's "Configuration" tab
 import os
 from pathlib import Path
 
-import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from site_config.stores import caches, channel_layers, databases, env_bool, env_list
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    """Read a boolean environment variable ("1/true/yes/on" or "0/false/no/off")."""
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), not {value!r}")
-
-
-def env_list(name: str, default: str) -> list[str]:
-    """Read a comma-separated environment variable into a list of non-empty items."""
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -132,107 +116,12 @@ TEMPLATES = [
 
 ASGI_APPLICATION = "site_config.asgi.application"
 
-# Under ASGI every request runs its queries on a thread of its own choosing, so persistent
-# connections (CONN_MAX_AGE > 0) are not reused reliably and pile up: Django's docs advise 0
-# in async mode, with the database's pool instead (DJANGO_DB_POOL, PostgreSQL) or a pooler.
-# Writes are explicit transactions in the services (chat/rooms.py, chat/messages.py, ...), so ATOMIC_REQUESTS stays off.
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
-    )
-}
-_engine = DATABASES["default"]["ENGINE"]
-if _engine == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {
-        # WAL lets readers work while a message is written; IMMEDIATE takes the write lock at
-        # BEGIN, so two workers writing at once wait for each other instead of failing.
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
-    # A file, not memory: the browser tests' live servers run in other processes.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
-elif _engine == "django.db.backends.postgresql":
-    # psycopg's pool: without it every database_sync_to_async call (one per message) opened a
-    # new connection, measured as the first cost of a loaded server. Off with DEBUG on, where
-    # tests fork live servers that must not inherit pooled sockets.
-    if env_bool("DJANGO_DB_POOL", not DEBUG):
-        DATABASES["default"]["OPTIONS"] = {
-            "pool": {"min_size": 1, "max_size": int(os.environ.get("DJANGO_DB_POOL_MAX_SIZE", "10"))}
-        }
-elif _engine == "django.db.backends.mysql":
-    # utf8mb4: MySQL's "utf8" holds only three bytes a character, and emoji take four.
-    DATABASES["default"]["OPTIONS"] = {
-        "charset": "utf8mb4",
-        "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
-    }
-    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
-
-# The channel layer. REDIS_URL (redis:// or TLS rediss://) selects channels-redis; with
-# REDIS_SENTINELS ("host:port,host:port") and REDIS_SENTINEL_MASTER it finds Redis through
-# Sentinel instead. RedisPubSubChannelLayer is the default, on measurements (bench/layers.py
-# and the README's "Channel layer" section): one PUBLISH per message and no silent drops, where
-# RedisChannelLayer drops over its per-channel capacity. REDIS_CHANNEL_LAYER=core switches.
+# The database, the channel layer and the cache: site_config/stores.py.
+DATABASES = databases(base_dir=BASE_DIR, debug=DEBUG)
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_SENTINELS = env_list("REDIS_SENTINELS", "")
-if REDIS_URL or REDIS_SENTINELS:
-    if REDIS_SENTINELS:
-        _redis_host = {
-            "sentinels": [tuple(h.rsplit(":", 1)) for h in REDIS_SENTINELS],
-            "master_name": os.environ.get("REDIS_SENTINEL_MASTER", "mymaster"),
-        }
-    else:
-        _redis_host = REDIS_URL
-    _layer = os.environ.get("REDIS_CHANNEL_LAYER", "pubsub")
-    if _layer == "pubsub":
-        CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [_redis_host]},
-            }
-        }
-    elif _layer == "core":
-        CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {
-                    "hosts": [_redis_host],
-                    "capacity": int(os.environ.get("REDIS_LAYER_CAPACITY", "1000")),
-                    "expiry": 60,
-                    # Sockets live longer than channels-redis' 24-hour default: a member still
-                    # connected after it would silently stop receiving.
-                    "group_expiry": int(os.environ.get("REDIS_LAYER_GROUP_EXPIRY", 7 * 86_400)),
-                },
-            }
-        }
-    else:
-        raise ImproperlyConfigured("REDIS_CHANNEL_LAYER must be 'pubsub' or 'core'.")
-else:
-    # One process only: the in-memory layer does not reach other processes, by design.
-    # Channels' own, with its expiry sweep made periodic (site_config/layers.py).
-    CHANNEL_LAYERS = {"default": {"BACKEND": "site_config.layers.InMemoryChannelLayer"}}
-
-# The cache: shared by every process, because sockets compare per-user access versions in it
-# (chat/access.py): Redis with REDIS_URL; otherwise files on this machine, so that a change made
-# from another process (manage.py shell, a second server) still reaches the open sockets.
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            # A Redis that does not answer within a second is taken as away (chat/access.py).
-            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
-        }
-    }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache")),
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
-    }
+CHANNEL_LAYERS = channel_layers(redis_url=REDIS_URL, sentinels=REDIS_SENTINELS)
+CACHES = caches(base_dir=BASE_DIR, redis_url=REDIS_URL)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -39,17 +39,6 @@ class OutageLayer(InMemoryChannelLayer):
             raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
 
-@pytest.fixture(autouse=True)
-def breakers_closed():
-    """Each test starts, and leaves the next one, with every store's breaker closed."""
-    breakers = [broadcasts.layer_breaker, presence.redis_breaker, ratelimits.redis_breaker, access.cache_breaker]
-    for breaker in breakers:
-        breaker.reset()
-    yield
-    for breaker in breakers:
-        breaker.reset()
-
-
 @pytest.fixture
 def outage_layer(settings):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "chat.tests.test_redis_outage.OutageLayer"}}
