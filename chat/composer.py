@@ -25,24 +25,24 @@ NOT_SAVED = "Your message could not be saved. Try again in a moment."
 save_message = database_sync_to_async(message_create, thread_sensitive=False)
 
 
-async def composer_submit(*, room, user, post: Post) -> str:
+async def composer_submit(*, room, user, post: Post) -> MessageForm:
     """Validate `post` with MessageForm, check `user`'s rate limits, and save it as `user`'s
     message in `room` (message_create broadcasts it once committed); only a stored message
     counts against the limits.
 
-    Returns the composer fragment for the sender only: empty with a fresh key when the message
-    is stored (or was already: a resend, even over the limit), else with its error and the
+    Returns the sender's composer form: unbound (empty, with a fresh key) when the message is
+    stored (or was already: a resend, even over the limit), else bound, with its error and the
     typed text kept. Nothing raises: a refusal (invalid, too fast, archived room, a database
     failure) is the answer.
     """
     form = MessageForm({"message": post.message, "key": post.key})
     if not form.is_valid():
-        return fragments.composer(room=room, form=form)
+        return form
     if not await message_rate_allowed(user.pk):
         if await _already_stored(room=room, author=user, client_key=form.cleaned_data["key"]):
-            return fragments.composer(room=room, form=MessageForm())
+            return MessageForm()
         form.add_error(None, TOO_FAST)
-        return fragments.composer(room=room, form=form)
+        return form
     try:
         await save_message(
             room=room, author=user, body=form.cleaned_data["message"], client_key=form.cleaned_data["key"]
@@ -55,7 +55,7 @@ async def composer_submit(*, room, user, post: Post) -> str:
     else:
         await message_rate_count(user.pk)
         form = MessageForm()
-    return fragments.composer(room=room, form=form)
+    return form
 
 
 @database_sync_to_async

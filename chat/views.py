@@ -1,15 +1,18 @@
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import fragments
+from .composer import composer_submit
 from .forms import DirectForm, InviteForm, MessageForm, RoomForm, RoomSettingsForm
+from .frames import Post
 from .memberships import membership_invite, membership_join, membership_mark_read, membership_remove
 from .models import Membership
 from .ratelimits import action_allowed
@@ -64,11 +67,16 @@ def room_detail(request, slug):
     """A room's page: the latest messages grouped by day, the live composer, its members and
     who is online, and the sidebar. A private room (a direct conversation too) is a 404 to
     non-members (it is invisible). Opening a public room's page does not join it (a GET from
-    another site must not add rooms to a sidebar): its socket, or "Go to room", does."""
-    room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
+    another site must not add rooms to a sidebar): its socket, posting, or "Go to room" does."""
+    return _room_page(request, get_object_or_404(rooms_visible_to(request.user), slug=slug))
+
+
+def _room_page(request, room, *, lines=None, form=None, status: int = 200):
+    """`room`'s page for `request.user`, showing `lines` (default: the latest history) and the
+    composer `form` (default: empty); marks what it shows as read."""
     last_read = Membership.objects.filter(room=room, user=request.user).values_list("last_read_seq", flat=True)
     last_read_seq = last_read.first() or 0
-    lines = message_history(room=room)
+    lines = message_history(room=room) if lines is None else lines
     cursor = lines[-1].message.seq if lines else 0
     # Where the reader left off: the "new messages" divider goes before the first one after it.
     first_unread = last_read_seq + 1 if 0 < last_read_seq < cursor else None
@@ -80,7 +88,7 @@ def room_detail(request, slug):
         "lines": lines,
         "cursor": cursor,
         "first_unread": first_unread,
-        "form": MessageForm(),
+        "form": form or MessageForm(),
         "sync_seconds": settings.CHAT_SYNC_SECONDS,
         "members": members,
         "members_count": members_count,
@@ -89,18 +97,40 @@ def room_detail(request, slug):
         "may_remove": room.can_remove_members(request.user),
         **_sidebar(request.user, room),
     }
-    return render(request, fragments.ROOM_PAGE, context)
+    return render(request, fragments.ROOM_PAGE, context, status=status)
+
+
+@login_required
+@require_POST
+async def message_post(request, slug):
+    """The composer without JavaScript: a POST (CSRF-checked) of `message` and `key`, through the
+    same validation, limits and service as the socket (composer.composer_submit), joining a
+    public room. Redirects back to the room; a refused message re-renders the page (400) with
+    its error and text kept. The text is never put in a URL."""
+    user = await request.auser()
+    room = await rooms_visible_to(user).filter(slug=slug).afirst()
+    if room is None:
+        raise Http404
+    await sync_to_async(membership_join)(room=room, user=user)
+    post = Post(request.POST.get("message", ""), request.POST.get("key"))
+    form = await composer_submit(room=room, user=user, post=post)
+    if form.is_bound:
+        return await sync_to_async(_room_page)(request, room, form=form, status=400)
+    return redirect(room)
 
 
 @login_required
 def room_older(request, slug):
-    """The page of messages before seq `?before=` in a room, to put above what the reader has."""
+    """The page of messages before seq `?before=` in a room, to put above what the reader has
+    (htmx), or without JavaScript a whole room page showing them."""
     room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
     try:
         before = int(request.GET.get("before", ""))
     except ValueError:
         return HttpResponseBadRequest("before must be a message seq")
     older = messages_before(room=room, before=before)
+    if not request.htmx:  # a link followed without JavaScript: a whole page of older history
+        return _room_page(request, room, lines=older)
     # If the page's current first message is on the same day as our last, its separator moves up.
     joined_day = older[-1].day if older and message_day(room=room, seq=before) == older[-1].day else None
     return render(request, fragments.OLDER_PAGE, {"room": room, "lines": older, "joined_day": joined_day})

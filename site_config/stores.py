@@ -4,6 +4,7 @@ layer and a file cache, for one process. See the README's "Configuration" table.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -79,13 +80,19 @@ def channel_layers(*, redis_url: str, sentinels: list[str]) -> dict:
         host = {"sentinels": [tuple(h.rsplit(":", 1)) for h in sentinels], "master_name": master}
     else:
         host = redis_url
+    # Redis's pub/sub channels are shared by all its databases: prefix them with the database's
+    # number, so that two sites (or test runs) on one Redis in different databases stay apart.
+    database = urlsplit(redis_url).path.strip("/") if redis_url else ""
+    prefix = "asgi" if database in ("", "0") else f"asgi-db{database}"
     layer = os.environ.get("REDIS_CHANNEL_LAYER", "pubsub")
     if layer == "pubsub":
-        return {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [host]}}}
+        config = {"hosts": [host], "prefix": prefix}
+        return {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": config}}
     if layer != "core":
         raise ImproperlyConfigured("REDIS_CHANNEL_LAYER must be 'pubsub' or 'core'.")
     config = {
         "hosts": [host],
+        "prefix": prefix,
         "capacity": int(os.environ.get("REDIS_LAYER_CAPACITY", "1000")),
         "expiry": 60,
         # Sockets live longer than channels-redis' 24-hour default: a member still connected

@@ -99,7 +99,8 @@ class RoomConsumer(SidebarConsumer):
             if not self.room.is_archived:
                 await broadcasts.typing_broadcast(room=self.room, user=self.scope["user"])
         elif isinstance(frame, frames.Post):
-            await self.send(text_data=await composer_submit(room=self.room, user=self.scope["user"], post=frame))
+            form = await composer_submit(room=self.room, user=self.scope["user"], post=frame)
+            await self.send(text_data=fragments.composer(room=self.room, form=form))
         else:
             await self.send(text_data=composer_too_large(room=self.room))
 

@@ -133,12 +133,15 @@ def test_room_page_links_to_older_messages_which_load_in_place(ana_client, setti
 
     page = ana_client.get(room.get_absolute_url()).content.decode()
     assert 'hx-get="/chat/lobby/older/?before=4"' in page
-    older = ana_client.get("/chat/lobby/older/?before=4").content.decode()
+    older = ana_client.get("/chat/lobby/older/?before=4", HTTP_HX_REQUEST="true").content.decode()
 
     assert ">two<" in older and ">three<" in older and ">one<" not in older and ">four<" not in older
     assert 'hx-get="/chat/lobby/older/?before=2"' in older
     assert older.count('class="day-separator"') == 1
     assert 'hx-swap-oob="delete"' in older
-    oldest = ana_client.get("/chat/lobby/older/?before=2").content.decode()
+    oldest = ana_client.get("/chat/lobby/older/?before=2", HTTP_HX_REQUEST="true").content.decode()
     assert ">one<" in oldest and "Show older messages" not in oldest
+    # Without JavaScript the link leads to a whole page of that older history.
+    whole = ana_client.get("/chat/lobby/older/?before=4").content.decode()
+    assert "<!doctype html>" in whole and ">two<" in whole and ">three<" in whole and ">four<" not in whole
     assert ana_client.get("/chat/lobby/older/?before=x").status_code == 400
