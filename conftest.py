@@ -23,8 +23,12 @@ from chat.tests.support import (  # noqa: F401
 
 def pytest_configure(config):
     """Hash passwords with MD5 in tests: the real hasher (PBKDF2, a million rounds) takes about
-    0.3 s a user here. Forked live servers (e2e) inherit it; subprocess servers do not."""
+    0.3 s a user here. Forked live servers (e2e) inherit these settings; subprocess servers do
+    not."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # No heartbeat frames in the middle of what a test reads (chat/tests/test_heartbeat.py
+    # checks them); subprocess servers (e2e) keep the real interval, or set their own.
+    settings.CHAT_HEARTBEAT_SECONDS = 3600
 
 
 @pytest.fixture(autouse=True)

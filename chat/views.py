@@ -1,3 +1,5 @@
+import math
+
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
@@ -90,6 +92,7 @@ def _room_page(request, room, *, lines=None, form=None, status: int = 200):
         "first_unread": first_unread,
         "form": form or MessageForm(),
         "sync_seconds": settings.CHAT_SYNC_SECONDS,
+        "stale_seconds": math.ceil(2 * settings.CHAT_HEARTBEAT_SECONDS + 5),
         "members": members,
         "members_count": members_count,
         "members_more": members_count - len(members),

@@ -167,6 +167,9 @@ CHAT_HISTORY_LIMIT = int(os.environ.get("CHAT_HISTORY_LIMIT", "50"))
 # How often an open room page re-sends its cursor, so that a message whose live event was lost
 # (with no later one to reveal the gap) still arrives within this many seconds.
 CHAT_SYNC_SECONDS = int(os.environ.get("CHAT_SYNC_SECONDS", "25"))
+# How often each open room page is told, fresh, that its socket is alive and who is online; a
+# page that hears nothing for twice that and 5 s more says "Reconnecting…" (chat/heartbeat.py).
+CHAT_HEARTBEAT_SECONDS = float(os.environ.get("CHAT_HEARTBEAT_SECONDS", "10"))
 # How long a socket stays "online" in a room after its last heartbeat (its page's sync, every
 # CHAT_SYNC_SECONDS): long enough for a background tab, whose timers browsers slow to once a
 # minute; short enough that the sockets of a crashed worker soon stop counting.

@@ -10,6 +10,7 @@ from django.utils import timezone
 from .. import broadcasts, fragments, frames, selectors
 from ..composer import composer_submit, composer_too_large
 from ..cursor import Cursor, Verdict
+from ..heartbeat import heartbeat
 from ..memberships import membership_join, membership_mark_read
 from ..models import Room
 from ..presence import presence_list
@@ -69,6 +70,7 @@ class RoomConsumer(SidebarConsumer):
         self.sidebar.current_room_id = room.pk
         await broadcasts.presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
         await self.group_join(broadcasts.page_group(room))
+        heartbeat().add(self)
         return True
 
     async def connected_fragment(self) -> str:
@@ -77,6 +79,7 @@ class RoomConsumer(SidebarConsumer):
 
     async def disconnect(self, code):
         if self.room is not None:
+            heartbeat().discard(self)
             if self.cursor.seq:
                 await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
             await broadcasts.presence_leave(room=self.room, user=self.scope["user"], channel_name=self.channel_name)

@@ -1,0 +1,28 @@
+"""The connection tells the truth: with its server gone, a room page says it is reconnecting and
+stops showing who is online; with the server back, it says connected again, by itself."""
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.browser import enter_room, sign_up
+from e2e.servers import free_port, server_env, uvicorn
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_page_whose_server_went_away_says_reconnecting_then_connected_when_it_is_back(new_page, tmp_path):
+    env = server_env(CHAT_HEARTBEAT_SECONDS="1")  # stale after 2 × 1 + 5 = 7 s without a beat
+    port = free_port()
+    with uvicorn(port, env, tmp_path / "server-1.log") as (server, url):
+        ana = sign_up(new_page(url), "ana")
+        enter_room(ana, "Lobby")
+        expect(ana.get_by_role("list", name="Online now")).to_contain_text("ana")
+        server.kill()
+        server.wait()
+        expect(ana.get_by_text("Reconnecting…")).to_be_visible(timeout=15_000)
+        expect(ana.get_by_role("status")).to_have_count(0)  # "Connected" is hidden
+        expect(ana.get_by_role("list", name="Online now")).to_be_hidden()
+    with uvicorn(port, env, tmp_path / "server-2.log"):
+        expect(ana.get_by_role("status")).to_have_text("Connected", timeout=40_000)
+        expect(ana.get_by_text("Reconnecting…")).to_be_hidden()
+        expect(ana.get_by_role("list", name="Online now")).to_contain_text("ana")
