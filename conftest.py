@@ -1,6 +1,7 @@
 """Fixtures shared by the unit, consumer and browser tests. Helpers are in chat/tests/support.py."""
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,6 +14,7 @@ from chat.tests.support import (  # noqa: F401
     SIDE_FRAGMENTS,
     ChatSocket,
     add_message,
+    create_room,
     is_side_fragment,
     join,
     logged_in,
@@ -68,6 +70,24 @@ async def fresh_in_memory_layer():
     layer = get_channel_layer()
     if isinstance(layer, InMemoryChannelLayer):
         await layer.flush()
+
+
+@pytest.fixture
+async def lobby_sockets(make_user, fresh_in_memory_layer):
+    """`room, (ana, bea) = await lobby_sockets("ana", "bea")`: the room Lobby, and for each name
+    a new user with a socket there, opened as the page does (support.join: synced, nothing
+    missed); `ana.user` is the user. The sockets are disconnected after the test."""
+    sockets: list[ChatSocket] = []
+
+    async def open_them(*usernames: str):
+        room = await create_room("Lobby")
+        for username in usernames:
+            sockets.append(await join(room.slug, await database_sync_to_async(make_user)(username)))
+        return room, sockets[-len(usernames) :]
+
+    yield open_them
+    for socket in sockets:
+        await socket.disconnect()
 
 
 @pytest.fixture

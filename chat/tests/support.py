@@ -65,6 +65,9 @@ def sync_frame(after: int) -> str:
     return json.dumps({"after": str(after), "HEADERS": {"HX-Request": "true", "HX-Trigger": "sync"}})
 
 
+# The key of the blank message ChatSocket.settle sends (a valid UUID: only the text is refused).
+SETTLE_KEY = "00000000-5e77-4e00-8000-000000000000"
+
 # Fragments a chat page receives beside its room's traffic: who is online and the sidebar.
 SIDE_FRAGMENTS = ('<div id="presence"', '<nav id="sidebar"', '<li id="sidebar-room-')
 
@@ -79,60 +82,75 @@ class ChatSocket(WebsocketCommunicator):
     sidebar fragments: receive_from() returns the next other frame. Tests of presence and of
     the sidebar read those with receive_side().
 
-    To show that something did not arrive, send something that must arrive after it (a
-    barrier: post_barrier) and read what came before it (frames_before), rather than wait a
-    while for nothing. A consumer handles its events one at a time, in the order the channel
-    layer delivered them to its channel: in order of sending.
+    To show that something did not arrive, make something arrive that must come after it (a
+    barrier) and look at what came before (frames_before), rather than wait a while for
+    nothing. A consumer handles one event at a time: the channel layer's in the order they were
+    sent, and its socket's frames in the order sent (each answered before the next), but the two
+    streams interleave in no set order. So the barrier for a layer event is a later layer event
+    (post_barrier), and for what a frame does, the answer to a later frame on the same socket.
 
     Note: a receive that times out also cancels the consumer (Channels' communicator).
     """
 
-    held: list[str] | None = None  # a frame receive_nothing() took from the queue, kept for receive_from()
+    user = None  # whom the socket is logged in as (open_socket)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.held: list[str] = []  # frames read ahead (settle, receive_nothing), for the next receives
+
+    async def next_frame(self, timeout: float = 1) -> str:
+        """The next frame, whatever it is."""
+        return self.held.pop(0) if self.held else await super().receive_from(timeout)
 
     async def receive_from(self, timeout=1):
-        if self.held:
-            return self.held.pop(0)
-        while True:
-            frame = await super().receive_from(timeout)
-            if not is_side_fragment(frame):
-                return frame
+        while is_side_fragment(frame := await self.next_frame(timeout)):
+            pass
+        return frame
 
     async def receive_side(self, timeout=1) -> str:
         """The next frame, which must be a presence or sidebar fragment."""
-        frame = await super().receive_from(timeout)
+        frame = await self.next_frame(timeout)
         assert is_side_fragment(frame), frame
         return frame
 
     async def frames_before(self, marker: str, *, side: bool = False, timeout: float = 2) -> list[str]:
-        """The frames received before the first one holding `marker`, which must come within
-        `timeout` seconds; presence and sidebar news left out, unless `side`."""
-        frames = list(self.held or [])
-        self.held = None
-        while not any(marker in frame for frame in frames):
-            frames.append(await super().receive_from(timeout))
-        before = frames[: next(i for i, frame in enumerate(frames) if marker in frame)]
+        """The frames received before the first one holding `marker` (a barrier), which must
+        come within `timeout` seconds; presence and sidebar news left out, unless `side`."""
+        before = []
+        while marker not in (frame := await self.next_frame(timeout)):
+            before.append(frame)
         return before if side else [frame for frame in before if not is_side_fragment(frame)]
+
+    async def frames_so_far(self, timeout: float = 2) -> list[str]:
+        """Every frame received until the consumer has handled all the frames sent to it so far:
+        sends a blank message (refused, answered to this socket only, stored nowhere) and reads
+        up to its answer. (Not what those frames sent through the channel layer: post_barrier.)"""
+        await self.send_to(text_data=post_frame(" ", SETTLE_KEY))
+        frames = []
+        while SETTLE_KEY not in (frame := await self.next_frame(timeout)):
+            frames.append(frame)
+        return frames
+
+    async def settle(self, timeout: float = 2) -> None:
+        """Return once the consumer has handled every frame sent so far, keeping the frames
+        received meanwhile for the next receives."""
+        self.held = await self.frames_so_far(timeout)
 
     async def receive_nothing(self, timeout=0.1, interval=0.01):
         """Whether nothing but presence and sidebar news arrives in `timeout` seconds. Prefer
-        a barrier (frames_before): a time without news proves little on a loaded machine."""
+        a barrier (frames_before): a quiet while proves little on a loaded machine."""
+        self.held = [frame for frame in self.held if not is_side_fragment(frame)]
         if self.held:
             return False
         while not await super().receive_nothing(timeout, interval):
             output = await self.receive_output()
-            if output["type"] != "websocket.send" or not is_side_fragment(output.get("text") or ""):
-                # Not ours to drop: put back what receive_from() would have read.
-                if output["type"] != "websocket.send":
-                    await self.output_queue.put(output)
-                else:
-                    self.held = [output["text"]]
+            if output["type"] != "websocket.send":
+                await self.output_queue.put(output)  # not ours to drop (a close)
+                return False
+            if not is_side_fragment(output.get("text") or ""):
+                self.held.append(output["text"])
                 return False
         return True
-
-    async def receive_nothing_at_all(self, timeout=0.3) -> bool:
-        """Whether nothing at all arrives, presence and sidebar fragments included. Prefer a
-        barrier (frames_before with `side=True`)."""
-        return not self.held and await super().receive_nothing(timeout)
 
 
 async def open_socket(room_slug: str | None, user=None, origin: bytes = b"http://localhost", client=None):
@@ -148,13 +166,15 @@ async def open_socket(room_slug: str | None, user=None, origin: bytes = b"http:/
         headers.append((b"cookie", await database_sync_to_async(session_cookie)(user, client)))
     path = "/ws/chat/" if room_slug is None else f"/ws/chat/{room_slug}/"
     communicator = ChatSocket(application, path, headers=headers)
+    communicator.user = user
     connected, _subprotocol = await communicator.connect()
     return communicator, connected
 
 
 async def join(room_slug: str, user, after: int | None = 0, client=None) -> ChatSocket:
     """Open a member's socket on a room as its page does: read the "Connected" status, then
-    send the page's sync frame saying it has messages up to seq `after` (None: send none).
+    send the page's sync frame saying it has messages up to seq `after` (None: send none) and
+    wait until it is handled (ChatSocket.settle): from then on, events reach the socket live.
 
     Returns the communicator; the caller must `await communicator.disconnect()`.
     """
@@ -164,6 +184,7 @@ async def join(room_slug: str, user, after: int | None = 0, client=None) -> Chat
     assert 'id="room-status"' in status and "Connected" in status
     if after is not None:
         await communicator.send_to(text_data=sync_frame(after))
+        await communicator.settle()
     return communicator
 
 
