@@ -3,7 +3,6 @@ once, and an entry nobody renews (a crashed worker's) gone at the next heartbeat
 in-memory store, and on Redis when REDIS_URL is set."""
 
 import asyncio
-import json
 import re
 
 import pytest
@@ -12,7 +11,7 @@ from django.test import Client
 
 from chat.presence import Present, presence_list, presence_touch
 from chat.rooms import room_get_or_create
-from chat.tests.support import join, open_socket
+from chat.tests.support import join, open_socket, post_barrier, sync_frame
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
 
@@ -21,6 +20,14 @@ def online_in(fragment: str) -> list[str]:
     """The usernames a presence fragment shows, in order."""
     assert 'id="presence"' in fragment
     return re.findall(r'<li class="list-inline-item presence-user">([^<]+)</li>', fragment)
+
+
+@pytest.fixture(autouse=True)
+def presence_pushed_at_once(settings):
+    """No throttle (unless a test sets one): the push a change causes is sent before the call
+    that made the change returns, so a barrier sent after it comes after the push."""
+    settings.CHAT_PRESENCE_PUSH_SECONDS = 0
+    settings.CHAT_PRESENCE_PUSH_RATE = 1e12
 
 
 @pytest.fixture
@@ -40,11 +47,11 @@ async def test_presence_counts_a_user_with_two_sockets_once(lobby_and_people):
     assert online_in(await anas.receive_side()) == ["ana", "bea"]
 
     bea_phone = await join(room.slug, bea, client=Client())
-    assert await anas.receive_nothing_at_all()
+    assert await anas.frames_before(await post_barrier(room, ana), side=True) == []
     assert await presence_list(room_id=room.pk) == ([Present("ana", ana.pk), Present("bea", bea.pk)], 2)
 
     await bea_laptop.disconnect()
-    assert await anas.receive_nothing_at_all()
+    assert await anas.frames_before(await post_barrier(room, ana), side=True) == []
     await bea_phone.disconnect()
     assert online_in(await anas.receive_side()) == ["ana"]
     await anas.disconnect()
@@ -73,11 +80,13 @@ async def test_presence_nobody_renews_expires_at_the_next_heartbeat(lobby_and_pe
     await presence_touch(room_id=room.pk, user=bea, channel_name="crashed-worker!socket")
     anas, _connected = await open_socket(room.slug, ana)
     assert online_in(await anas.receive_from()) == ["ana", "bea"]
-    await anas.send_to(text_data=json.dumps({"after": "0"}))
-    assert await anas.receive_nothing_at_all()  # bea's entry is still fresh: nothing changed
+    await anas.send_to(text_data=sync_frame(0))
+    await anas.settle()
+    # Bea's entry is still fresh: the heartbeat changed nothing.
+    assert await anas.frames_before(await post_barrier(room, ana), side=True) == []
 
     await asyncio.sleep(1.2)  # the entry's time to live passes, with no heartbeat from bea
-    await anas.send_to(text_data=json.dumps({"after": "0"}))
+    await anas.send_to(text_data=sync_frame(1))
 
     assert online_in(await anas.receive_side()) == ["ana"]
     await anas.disconnect()
@@ -92,10 +101,10 @@ async def test_a_herd_of_arrivals_is_pushed_in_a_few_fragments_not_one_each(make
     first = await join(room.slug, people[0])
     herd = [await join(room.slug, person, after=None) for person in people[1:]]
 
-    pushes = []
-    while await first.receive_nothing_at_all(timeout=0.8) is False or len(pushes) == 0:
-        pushes.append(online_in(await first.receive_side()))
+    pushes, everyone = [], [person.username for person in people]
+    while not pushes or pushes[-1] != everyone:
+        pushes.append(online_in(await first.receive_side(timeout=3)))
 
-    assert len(pushes) <= 2 and pushes[-1] == [person.username for person in people]
+    assert len(pushes) <= 2
     for socket in (first, *herd):
         await socket.disconnect()
