@@ -7,21 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.models import Message
-from e2e.browser import enter_room, open_page, send, sign_up
+from e2e.browser import enter_room, send, sign_up
 from e2e.servers import free_port, server_env, uvicorn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-
-
-def member_page(browser, base_url: str, username: str):
-    """Kept for e2e/test_redis_restart.py, which imports it: `username` signed up on `base_url`
-    in a new context, in the room "Lobby". New tests use the new_page fixture, sign_up and
-    enter_room instead (and get their contexts closed)."""
-    page = sign_up(open_page(browser, base_url, []), username)
-    enter_room(page, "Lobby")
-    return page
 
 
 @pytest.mark.parametrize(
