@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 
 from chat.memberships import membership_invite, membership_join
 from chat.messages import message_create
-from chat.models import Membership
+from chat.models import Membership, Room
 from chat.rooms import room_create_private, room_get_or_create
 from chat.selectors import sidebar_entries
+from chat.sidebar import Sidebar, SidebarEntry
 from chat.tests.support import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -149,3 +150,16 @@ def test_sidebar_reads_rooms_and_conversations_in_two_queries(make_user, django_
         rooms = sidebar_entries(ana)
 
     assert [entry.title for entry in rooms] == ["Kitchen", "Lobby", "Random", "bea", "bea, cy"]
+
+
+def test_a_sidebar_entry_moves_forward_only_and_says_when_its_count_changed():
+    """Sidebar.move, alone: markers never go back; it returns the entry only when its unread
+    count changed (to be re-sent), and None for a room the sidebar does not hold."""
+    room = Room(pk=1, name="Lobby", slug="lobby")
+    sidebar = Sidebar([SidebarEntry(room=room, title="Lobby", last_seq=2, last_read_seq=2)])
+    moved = sidebar.move(1, last_seq=3)
+    assert moved is not None and moved.unread == 1
+    assert sidebar.move(1, last_seq=2) is None  # an old event: nothing changes
+    assert sidebar.move(1, last_read_seq=3).unread == 0
+    assert sidebar.move(1, last_seq=4, last_read_seq=4) is None  # one's own message
+    assert sidebar.move(2, last_seq=9) is None
