@@ -55,11 +55,12 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def open_page(browser: Browser, base_url: str, dialogs: list[str]) -> Page:
+def open_page(browser: Browser, base_url: str, dialogs: list[str], **context_options) -> Page:
     """A page on the site at `base_url` in a fresh browser context: its own cookies, as a
-    separate browser (one context per user). Dialogs it opens are dismissed, their messages
-    appended to `dialogs`."""
-    context = browser.new_context(base_url=base_url)
+    separate browser (one context per user), made with Playwright's `context_options` (e.g.
+    `java_script_enabled=False`). Dialogs it opens are dismissed, their messages appended to
+    `dialogs`."""
+    context = browser.new_context(base_url=base_url, **context_options)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -77,13 +78,15 @@ def sign_up(page: Page, username: str) -> Page:
     return page
 
 
-def enter_room(page: Page, name: str) -> None:
-    """Go to the room called `name` from the room index, and wait until its socket is live."""
+def enter_room(page: Page, name: str, *, live: bool = True) -> None:
+    """Go to the room called `name` from the room index; if `live` (the page runs scripts),
+    wait until its socket is connected."""
     page.goto("/chat/")
     page.get_by_label("Room name").fill(name)
     page.get_by_role("button", name="Go to room").click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
-    expect(page.get_by_role("status")).to_have_text("Connected")
+    if live:
+        expect(page.get_by_role("status")).to_have_text("Connected")
 
 
 def send(page: Page, text: str, *, shown: bool = True) -> None:

@@ -39,12 +39,13 @@ def dialogs() -> list[str]:
 
 @pytest.fixture
 def new_page(browser, live_server_url, dialogs) -> Iterator[Callable[..., Page]]:
-    """`new_page(base_url=None)`: a page in a fresh browser context, as a separate browser (one
-    per user), on the site at `base_url` (the live server if None). Closed after the test."""
+    """`new_page(base_url=None, **context_options)`: a page in a fresh browser context, as a
+    separate browser (one per user), on the site at `base_url` (the live server if None),
+    e.g. `new_page(java_script_enabled=False)`. Closed after the test."""
     pages: list[Page] = []
 
-    def new(base_url: str | None = None) -> Page:
-        page = open_page(browser, base_url or live_server_url, dialogs)
+    def new(base_url: str | None = None, **context_options) -> Page:
+        page = open_page(browser, base_url or live_server_url, dialogs, **context_options)
         pages.append(page)
         return page
 
