@@ -57,6 +57,13 @@ def status(state: str) -> str:
     return _render(STATUS, {"state": state})
 
 
+def socket_ended(state: str, *, composer: bool) -> str:
+    """What a page is told when its socket ends for good: the badge says why ("ended": session
+    over, "removed": no longer a member) and, if the page has one (`composer`), the composer
+    gives way to a notice, so that nothing on the page looks live."""
+    return status(state) + (_render(COMPOSER, {"closed": state}) if composer else "")
+
+
 def typing(*, typist: str) -> str:
     """ "<typist> is typing…", which the page hides by itself 4 s later (CSS)."""
     return _render(TYPING, {"typist": typist})

@@ -29,6 +29,8 @@ class ChatSocket(AsyncWebsocketConsumer):
     Subclasses set `self.gate` (access.AccessGate) and define `where()` and `chat_message()`.
     """
 
+    has_composer = False  # whether this socket's page has a composer to close when it ends
+
     async def dispatch(self, message):
         try:
             if message["type"] == "chat.message":
@@ -79,5 +81,5 @@ class ChatSocket(AsyncWebsocketConsumer):
     async def end(self, reason: str, code: int, state: str) -> None:
         """Close this socket with `code`, after telling its page why (`state`, fragments.status)."""
         logger.info("socket ended: %s, %s user=%s", reason, self.where(), self.scope["user"].pk)
-        await self.send(text_data=fragments.status(state))
+        await self.send(text_data=fragments.socket_ended(state, composer=self.has_composer))
         await self.close(code=code)

@@ -47,11 +47,11 @@ class RoomConsumer(SidebarConsumer):
     `Sync` from the page's sync form on every (re)connect and every CHAT_SYNC_SECONDS (answered
     with what the page is missing; also the presence heartbeat), `Typing`; nothing else. Each
     frame re-checks access (AccessGate); a flood closes with 1008 (frames.FrameBudget).
-    Out: on connect the status, the sidebar and who is online; each message once, in seq order
-    (`Cursor`); presence and typing; the header when it changes; the sender's composer.
-    Closes 4004 (no such room, or a private room not theirs), 4003 (no longer a member), 4001."""
+    Out: on connect the status, sidebar and presence; each message once, in seq order (`Cursor`);
+    presence, typing, the header; the sender's composer. Closes 4004, 4003 (removed), 4001."""
 
     room: Room | None = None
+    has_composer = True
 
     def where(self) -> str:
         return f"room={self.scope['url_route']['kwargs']['slug']}"

@@ -96,3 +96,23 @@ def test_server_errors_are_the_sites_own_page_and_say_nothing_of_the_error(setti
 def test_empty_sidebar_lists_say_what_to_do(make_user):
     index = logged_in(make_user("ana")).get("/chat/").content.decode()
     assert "No rooms yet" in index and "No conversations yet" in index
+
+
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_a_removed_members_page_is_told_why_and_its_composer_closes(make_user):
+    """No live-looking composer that silently does nothing: the removed member's page gets the
+    reason in its badge and a notice in place of the composer, then the socket closes."""
+    from channels.db import database_sync_to_async
+
+    from chat.memberships import membership_invite, membership_remove
+    from chat.tests.support import join
+
+    ana, bea = await database_sync_to_async(make_user)("ana"), await database_sync_to_async(make_user)("bea")
+    plans = await database_sync_to_async(room_create_private)(name="Plans", creator=ana)
+    await database_sync_to_async(membership_invite)(room=plans, inviter=ana, username="bea")
+    beas = await join(plans.slug, bea)
+    await database_sync_to_async(membership_remove)(room=plans, remover=ana, user=bea)
+    ended = await beas.receive_from(timeout=2)
+    assert "You were removed from this room" in ended and 'id="message-form"' in ended
+    assert "you cannot post here" in ended and "<textarea" not in ended and 'name="message"' not in ended
+    assert (await beas.receive_output(timeout=2))["type"] == "websocket.close"
