@@ -69,13 +69,22 @@ RESERVED_KEYS = [username_keys(name) for name in RESERVED_USERNAMES]
 
 
 class SignupForm(UserCreationForm):
-    """Django's sign-up form (username, password1, password2), whose username must not be
-    reserved nor look like an existing one (normalised with NFKC, compared case-insensitively
-    by confusables skeleton: Cyrillic "а" for Latin "a", capital "I" for "l", fullwidth forms).
+    """Django's sign-up form (username, password1, password2) with an optional email address,
+    whose username must not be reserved nor look like an existing one (normalised with NFKC,
+    compared case-insensitively by confusables skeleton: Cyrillic "а" for Latin "a", capital "I"
+    for "l", fullwidth forms).
+
+    The email address is only where a password reset link is sent (accounts/urls.py); it is not
+    verified, nor unique: one person may give it to several accounts, and a reset then sends one
+    link for each.
 
     Each sign-up compares the name with every existing username, one query and a few
     microseconds a user.
     """
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+        help_texts = {"email": "Optional. Only used to send you a link if you forget your password."}
 
     error_messages = {
         **UserCreationForm.error_messages,

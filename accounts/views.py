@@ -13,6 +13,12 @@ from .forms import SignupForm
 from .ratelimits import login_allowed, login_failure_count, signup_allowed
 
 
+def form_page(heading: str, button: str, url_name: str) -> dict:
+    """What accounts/auth_form.html draws a one-form page from: its heading, its button's label
+    and the name of the URL its form posts to."""
+    return {"heading": heading, "button": button, "action": reverse_lazy(url_name)}
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request):
     """Create an account and log it in, then go to `?next=` (if safe) or the room index.
@@ -44,11 +50,25 @@ def signup(request):
 
 
 class LogoutView(auth_views.LogoutView):
-    """Django's log-out (POST); then this session's open sockets close (code 4001).
+    """Django's log-out (POST); then this session's open sockets close (code 4001). A GET asks
+    first ("Log out of Tertulia?", a button that POSTs here), so that a link or a prefetch never
+    logs anyone out; a reader already logged out goes to the log-in page.
 
     The check is sent after Django has flushed the session: its `user_logged_out` signal comes
     before the flush, when the session would still look valid.
     """
+
+    http_method_names = ["get", "post", "options"]
+    template_name = "accounts/logout_confirm.html"
+
+    def get(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(settings.LOGIN_URL)
+        context = {
+            **form_page("Log out of Tertulia?", "Log out", "accounts:logout"),
+            "next": self.get_redirect_url(),  # only if safe, as the POST checks again
+        }
+        return render(request, self.template_name, context)
 
     def post(self, request, *args, **kwargs):
         user_id = request.user.pk
@@ -77,3 +97,59 @@ class LoginView(auth_views.LoginView):
         if form.has_error(NON_FIELD_ERRORS, "invalid_login"):  # a username and password were tried
             login_failure_count(self.request)
         return super().form_invalid(form)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change (old password, new one twice), for a signed-in reader.
+
+    Saving the user ends their other sessions (Django's get_user no longer accepts the old
+    password's hash) and, through chat/signals.py, their sockets; this session stays logged in
+    under a new key (Django's update_session_auth_hash), so its own open sockets, which hold
+    the old key, close too."""
+
+    template_name = "accounts/auth_form.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+    extra_context = form_page("Change your password", "Change password", "accounts:password_change")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's "forgot your password": an email address in, one link by email to each active
+    account with that address and a usable password. The reply is the same whether or not an
+    account has it (no one learns who signed up with what), and a failure to send is logged,
+    not shown (Django's PasswordResetForm)."""
+
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+    extra_context = form_page("Forgot your password?", "Send me a link", "accounts:password_reset")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The emailed link: a form for the new password, or a page saying the link does not work
+    (used, too old — settings.PASSWORD_RESET_TIMEOUT — or the password changed since). Setting
+    it ends every session of the user and their sockets (chat/signals.py), and logs no one in."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["heading"] = "Set a new password" if self.validlink else "This link does not work"
+        context["button"] = "Set password"
+        return context
+
+
+def notice(view_class, template_name: str, heading: str):
+    """One of Django's password pages that only tell what happened (changed, link sent, set), as
+    a view drawn by `template_name` under `heading`."""
+    return view_class.as_view(template_name=template_name, extra_context={"heading": heading})
+
+
+password_change_done = notice(
+    auth_views.PasswordChangeDoneView, "accounts/password_change_done.html", "Password changed"
+)
+password_reset_done = notice(auth_views.PasswordResetDoneView, "accounts/password_reset_done.html", "Check your email")
+password_reset_complete = notice(
+    auth_views.PasswordResetCompleteView, "accounts/password_reset_complete.html", "Password set"
+)

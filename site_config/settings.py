@@ -134,6 +134,20 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "chat:room_list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# Email (password reset links): through the SMTP server DJANGO_EMAIL_HOST when it is set;
+# without it, printed on the console in development, and in production handed to Django's
+# default, a mail server on this machine (localhost:25). A failed send is logged, not shown.
+if os.environ.get("DJANGO_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["DJANGO_EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Tertulia <noreply@localhost>")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
