@@ -81,6 +81,14 @@ class MessageForm(forms.Form):
             raise forms.ValidationError(self.fields["message"].error_messages["required"], code="required")
         return text
 
+    def clean_key(self) -> uuid.UUID:
+        """The composer's key: a UUID of RFC 4122's variant, as the server makes them (uuid4).
+        Another variant is no key of ours, and MariaDB's UUID column refuses some of them."""
+        key = self.cleaned_data["key"]
+        if key.variant != uuid.RFC_4122:
+            raise forms.ValidationError(self.fields["key"].error_messages["invalid"], code="invalid")
+        return key
+
     @classmethod
     def refused(cls, *, message: str, error: str) -> "MessageForm":
         """The composer after a refusal: `error` shown, the typed `message` kept, and a fresh key

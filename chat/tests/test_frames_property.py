@@ -41,7 +41,7 @@ def valid_post(frame) -> tuple[str, uuid.UUID] | None:
     """The text and key the consumer may store from `frame`, else None.
 
     A valid post is a text frame of at most 32 KiB (UTF-8), holding a JSON object with no
-    `after` and no `"typing": true`, whose `key` is a UUID and whose `message` is a string that,
+    `after` and no `"typing": true`, whose `key` is a UUID of RFC 4122's variant and whose `message` is a string that,
     stripped of white space, has 1 to 4,000 characters, no NUL and no lone surrogate (no
     database stores them), and something visible: not only separators, format, control or
     combining characters."""
@@ -51,6 +51,8 @@ def valid_post(frame) -> tuple[str, uuid.UUID] | None:
         data = json.loads(frame)
         key = uuid.UUID(data["key"])
     except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if key.variant != uuid.RFC_4122:
         return None
     text = data.get("message")
     if "after" in data or data.get("typing") is True or not isinstance(text, str):
@@ -90,6 +92,7 @@ KEY = "5b0e8f1c-2a4d-4c6e-9f10-3d2b1a0c9e87"
 
 @hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(frames=frames)
+@example(frames=[post_frame("a key of another variant", "3ccc49c1-ba41-e2f8-1267-f06512cfadea")])
 @example(frames=[post_frame("a NUL\x00inside")])
 @example(frames=[post_frame(r"\x00 is how Python writes a NUL")])
 @example(frames=[post_frame("a lone surrogate \ud800", KEY)])
