@@ -39,8 +39,10 @@ from .presence import presence_list, presence_remove, presence_touch
 
 logger = logging.getLogger(__name__)
 
-# What a channel layer raises when its backing store is away or full.
-LAYER_ERRORS = (OSError, RedisError, ChannelFull, asyncio.TimeoutError)
+# What a channel layer raises when its backing store is away or full. Any other exception from
+# the layer is caught too (logged with its type): a send is best effort by design, and a client
+# library left half-way by a paused Redis may raise something else (RuntimeError, ValueError).
+LAYER_ERRORS = (OSError, RedisError, ChannelFull, asyncio.TimeoutError, Exception)
 # A send or subscription the layer has not done within this many seconds is given up (a paused
 # Redis would otherwise hold the message's sender until it came back).
 LAYER_TIMEOUT_SECONDS = 2.0

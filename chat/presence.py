@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 from django.conf import settings
-from redis.exceptions import RedisError
 
 from .outages import Breaker
 
@@ -151,7 +150,7 @@ async def _guarded(fallback, operation: str, *args):
         return fallback
     try:
         result = await getattr(_store(), operation)(*args)
-    except (OSError, RedisError) as error:
+    except Exception as error:  # noqa: BLE001 - presence is best effort: any store failure means "unknown"
         redis_breaker.failed(error)
         return fallback
     redis_breaker.succeeded()
