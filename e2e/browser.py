@@ -3,7 +3,6 @@ what a user does in it (sign up, enter a room, send a message). The servers they
 e2e/servers.py; the fixtures that hold both, in e2e/conftest.py."""
 
 import contextlib
-import os
 from collections.abc import Iterator
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -22,32 +21,12 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct horse battery"
 TIMEOUT_MS = 10_000  # for every wait of a page: a loaded CI machine is slow, never this slow
 
-ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
-
-
-@contextlib.contextmanager
-def async_unsafe_allowed() -> Iterator[None]:
-    """Turn Django's async-safety guard off while this lasts, and back as it was after.
-
-    Playwright's sync API keeps an event loop running in the test's thread, so Django takes the
-    test's own queries (setting up rows, reading what a page stored) for queries from async
-    code, and refuses them. Only the browser tests need this: everywhere else the guard must
-    stay on, to catch a synchronous query in a consumer."""
-    previous = os.environ.get(ASYNC_UNSAFE)
-    os.environ[ASYNC_UNSAFE] = "true"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ[ASYNC_UNSAFE]
-        else:
-            os.environ[ASYNC_UNSAFE] = previous
-
 
 @contextlib.contextmanager
 def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, with the async-safety guard off in this thread while it runs."""
-    with async_unsafe_allowed(), sync_playwright() as playwright:
+    """Debian's Chromium under Playwright's sync API (which keeps an event loop running in this
+    thread: e2e/conftest.py's `browser` fixture lets the test's own queries run meanwhile)."""
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield browser

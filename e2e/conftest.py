@@ -12,11 +12,15 @@ from e2e.servers import live_server
 
 @pytest.fixture(scope="module")
 def browser(live_server_url) -> Iterator[Browser]:
-    """Chromium for one test module. Module-scoped, not session-scoped: while it runs, Django's
-    async-safety guard is off in this process (e2e.browser.chromium), and no other test may
-    run so. The live server is forked first: forked later, it would hold the pipes of
+    """Chromium for one test module, with Django's async-safety guard off in this process while
+    it runs, and only then: Playwright's sync API keeps an event loop running in the test's
+    thread, so Django would take the test's own queries (setting up rows, reading what a page
+    stored) for queries from async code. Everywhere else the guard stays on, to catch a
+    synchronous query in a consumer (site_config/tests/test_async_safety.py). The live server
+    is forked first, so it keeps the guard; forked later it would also hold the pipes of
     Playwright's driver open, and stopping Playwright would wait for it forever."""
-    with chromium() as browser:
+    with pytest.MonkeyPatch.context() as patch, chromium() as browser:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield browser
 
 

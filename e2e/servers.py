@@ -30,8 +30,6 @@ class FreshExecutorDaphneProcess(DaphneProcess):
 
     - asgiref's single-thread executor: the parent's may hold a thread that does not exist in
       the child, and every `database_sync_to_async` would then hang.
-    - DJANGO_ALLOW_ASYNC_UNSAFE, should the parent have it (a browser running): the server
-      keeps Django's async-safety guard, to catch a synchronous query in async code.
 
     (The database name needs nothing: pytest-django points the settings at the test database
     before the fork. Channels' live server test case passes a `setup` that would prefix
@@ -40,7 +38,6 @@ class FreshExecutorDaphneProcess(DaphneProcess):
 
     def run(self):
         SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         super().run()
 
 
@@ -84,14 +81,16 @@ def test_database_url() -> str:
 
 
 def server_env(**overrides: str) -> dict[str, str]:
+    """The environment of a server process a test starts: this process's, but with the Django
+    settings the test gives it (the database it uses, DEBUG, local hosts, and `overrides`),
+    none of this process's own DJANGO_* variables (a browser test's relaxed guard included)."""
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if not name.startswith("DJANGO_")},
         "DATABASE_URL": test_database_url(),
         "DJANGO_DEBUG": "true",
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
         "PYTHONUNBUFFERED": "1",
     }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(overrides)
     return {k: v for k, v in env.items() if v != ""}
 
