@@ -36,6 +36,7 @@ from redis.exceptions import RedisError
 from . import fragments
 from .outages import Breaker
 from .presence import presence_list, presence_remove, presence_touch
+from .selectors import LogLine
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +128,6 @@ def message_broadcast(*, message, new_day: bool) -> None:
     """Render `message` once (after a day separator if `new_day`) and send it to its room's
     members (`chat.message`). Every member gets the same bytes: what differs per reader
     ("mine") is styled by the reader's page."""
-    from .selectors import LogLine
-
     html = fragments.messages_append(lines=[LogLine(message, new_day)], cursor=message.seq)
     event = {"type": "chat.message", "room": message.room_id, "seq": message.seq, "author": message.author_id}
     async_to_sync(group_send)(members_group(message.room), {**event, "html": html})
