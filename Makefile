@@ -9,7 +9,7 @@ PORT ?= 8000
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 BOOTSTRAP_VERSION := 5.3.9
 
-.PHONY: run serve test unit e2e security lint lock bench chromium vendor clean
+.PHONY: run serve test unit e2e security screenshots lint lock bench chromium translations vendor clean
 
 # Dependencies are pinned, transitive ones included: requirements.txt (to run), and on top of it
 # requirements-dev.txt (tests, lint, `make lock`). Edit the .in files, then `make lock`.
@@ -46,7 +46,7 @@ $(VENV)/.mysql: requirements-mysql.txt $(VENV)/.installed
 
 # One uvicorn process with production's limits (frame size, request heads: site_config/workers.py),
 # not daphne's runserver, which reads every frame it is sent into memory. No reloading.
-run: $(VENV)/.installed $(DB_DRIVER)
+run: $(VENV)/.installed $(DB_DRIVER) translations
 	$(PY) manage.py migrate --noinput
 	$(PY) -m site_config.workers --host $(HOST) --port $(PORT)
 
@@ -58,7 +58,7 @@ serve: export DJANGO_HTTPS ?= false
 serve: export DATABASE_URL ?= $(SERVE_DATABASE_URL)
 serve: export REDIS_URL ?= redis://127.0.0.1:6379/0
 serve: export DJANGO_SECRET_KEY ?= $(shell cat .secret_key 2>/dev/null)
-serve: $(VENV)/.installed $(DB_DRIVER) .secret_key
+serve: $(VENV)/.installed $(DB_DRIVER) .secret_key translations
 	@if [ "$$DATABASE_URL" = "$(SERVE_DATABASE_URL)" ]; then \
 	  psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='tertulia'" | grep -q 1 \
 	  || createdb -h 127.0.0.1 -U postgres tertulia; fi
@@ -70,18 +70,24 @@ serve: $(VENV)/.installed $(DB_DRIVER) .secret_key
 .secret_key:
 	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-test: $(VENV)/.installed-dev $(DB_DRIVER) chromium
+test: $(VENV)/.installed-dev $(DB_DRIVER) chromium translations
 	$(PY) -m pytest
 
-unit: $(VENV)/.installed-dev $(DB_DRIVER)
+unit: $(VENV)/.installed-dev $(DB_DRIVER) translations
 	$(PY) -m pytest -m "not e2e"
 
-e2e: $(VENV)/.installed-dev $(DB_DRIVER) chromium
+e2e: $(VENV)/.installed-dev $(DB_DRIVER) chromium translations
 	$(PY) -m pytest -m e2e
+
+# The README's screenshots (docs/screenshots/): the seeded demo (manage.py seed_demo) in Chromium,
+# served from a throwaway SQLite database like `make run`'s (e2e/screenshots.py).
+screenshots: $(VENV)/.installed-dev chromium translations
+	@fc-list | grep -q NotoColorEmoji || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-noto-color-emoji; }
+	$(PY) -m e2e.screenshots
 
 # The attacker's probes against a live server (e2e/test_security.py), and the unit-level
 # regressions of the same cases (chat/tests/test_hardening.py); `make test` runs them too.
-security: $(VENV)/.installed-dev $(DB_DRIVER)
+security: $(VENV)/.installed-dev $(DB_DRIVER) translations
 	$(PY) -m pytest -m security
 
 # ruff's lint rules and format check (settings in pyproject.toml); both run, either fails it.
@@ -91,7 +97,9 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check . || status=1; \
 	exit $$status
 
-# Performance: Tertulia against the bare-websockets ceiling (bench/run.py; not part of make test).
+# Performance: Tertulia against the bare-websockets ceiling (bench/run.py; not part of make test),
+# then message search over a million messages (bench/search.py) and the cost of readers in three
+# languages and time zones (bench/variants.py), each in its own section of latest.md.
 # Uses this machine's PostgreSQL and Redis; results in bench/results/.
 $(VENV)/.bench: bench/requirements.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r bench/requirements.txt
@@ -99,6 +107,18 @@ $(VENV)/.bench: bench/requirements.txt $(VENV)/.installed
 
 bench: $(VENV)/.bench
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/search.py
+	$(PY) bench/variants.py
+	$(PY) bench/variants.py --redis
+
+# The translations (locale/<language>/LC_MESSAGES/django.po) compiled into the .mo files Django
+# reads (git-ignored), by GNU gettext's msgfmt, from Debian if it is missing. After marking new
+# strings: `$(PY) manage.py makemessages -l es --no-location`, then translate them in the .po.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+translations: $(MO_FILES)
+$(MO_FILES): %.mo: %.po $(VENV)/.installed
+	@command -v msgfmt >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gettext; }
+	$(PY) manage.py compilemessages --ignore='.*' --verbosity 0
 
 # Playwright cannot download its own browser here: the browser tests use Debian's.
 chromium:

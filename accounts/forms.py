@@ -1,11 +1,16 @@
-"""The sign-up form: Django's, refusing reserved usernames and look-alikes of existing ones."""
+"""The sign-up form (Django's, refusing reserved usernames and look-alikes of existing ones) and
+the profile form."""
 
 import unicodedata
 from functools import cache
 
 from confusable_homoglyphs.confusables import confusables_data
+from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import Profile, language_choices, time_zone_names
 
 # Names a reader could take for the site speaking, or for a mention of everyone.
 RESERVED_USERNAMES = [
@@ -84,12 +89,12 @@ class SignupForm(UserCreationForm):
 
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")
-        help_texts = {"email": "Optional. Only used to send you a link if you forget your password."}
+        help_texts = {"email": _("Optional. Only used to send you a link if you forget your password.")}
 
     error_messages = {
         **UserCreationForm.error_messages,
-        "reserved": "This username is reserved: choose another.",
-        "look_alike": "This username looks like “%(other)s”, which is taken: choose another.",
+        "reserved": _("This username is reserved: choose another."),
+        "look_alike": _("This username looks like “%(other)s”, which is taken: choose another."),
     }
 
     def clean_username(self):
@@ -103,3 +108,32 @@ class SignupForm(UserCreationForm):
             if looks_alike(keys, username_keys(other)):
                 raise ValidationError(self.error_messages["look_alike"], code="look_alike", params={"other": other})
         return username
+
+
+class ProfileForm(forms.ModelForm):
+    """A user's display name, language and time zone (accounts.models.Profile), each optional.
+
+    The time zone is typed with suggestions (an `<input list="time-zones">`, its `<datalist>`
+    in templates/accounts/_time_zones.html) and checked here: an IANA name, whatever its case
+    ("europe/madrid" is saved as "Europe/Madrid"); anything else is refused with the field's error.
+    """
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=lambda: [("", _("Your browser’s language")), *language_choices()],
+        required=False,
+    )
+
+    class Meta:
+        model = Profile
+        fields = ("display_name", "language", "time_zone")
+        widgets = {
+            "time_zone": forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"})
+        }
+        labels = {"display_name": _("Display name"), "time_zone": _("Time zone")}
+        help_texts = {"time_zone": _("Type to search, e.g. America/Bogota. Empty: the site’s time zone.")}
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"]
+        by_folded_name = {name.casefold(): name for name in time_zone_names()}
+        return by_folded_name.get(value.casefold(), value)

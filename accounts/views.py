@@ -1,15 +1,22 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from chat.broadcasts import user_sockets_check
 
-from .forms import SignupForm
+from .forms import ProfileForm, SignupForm
+from .models import Profile, time_zone_names
+from .profiles import profile_for
 from .ratelimits import login_allowed, login_failure_count, signup_allowed
 
 
@@ -29,7 +36,7 @@ def signup(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         if not signup_allowed(request):
-            form.add_error(None, "Too many accounts were made from your address: try again later.")
+            form.add_error(None, _("Too many accounts were made from your address: try again later."))
             status = 429
         else:
             user = form.save()
@@ -43,7 +50,7 @@ def signup(request):
     context = {
         "form": form,
         "next": request.GET.get("next", ""),
-        "heading": "Sign up",
+        "heading": _("Sign up"),
         "action": reverse("accounts:signup"),
     }
     return render(request, "accounts/signup.html", context, status=status)
@@ -65,7 +72,7 @@ class LogoutView(auth_views.LogoutView):
         if not request.user.is_authenticated:
             return redirect(settings.LOGIN_URL)
         context = {
-            **form_page("Log out of Tertulia?", "Log out", "accounts:logout"),
+            **form_page(_("Log out of Tertulia?"), _("Log out"), "accounts:logout"),
             "next": self.get_redirect_url(),  # only if safe, as the POST checks again
         }
         return render(request, self.template_name, context)
@@ -86,7 +93,7 @@ class LoginView(auth_views.LoginView):
     ACCOUNTS_LOGIN_FAILURE_RATE_LIMITS times, whatever the usernames (password spraying)."""
 
     redirect_authenticated_user = True
-    extra_context = {"heading": "Log in", "action": reverse_lazy("accounts:login")}
+    extra_context = {"heading": _("Log in"), "action": reverse_lazy("accounts:login")}
 
     def post(self, request, *args, **kwargs):
         if not login_allowed(request):
@@ -109,7 +116,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "accounts/auth_form.html"
     success_url = reverse_lazy("accounts:password_change_done")
-    extra_context = form_page("Change your password", "Change password", "accounts:password_change")
+    extra_context = form_page(_("Change your password"), _("Change password"), "accounts:password_change")
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -122,7 +129,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
-    extra_context = form_page("Forgot your password?", "Send me a link", "accounts:password_reset")
+    extra_context = form_page(_("Forgot your password?"), _("Send me a link"), "accounts:password_reset")
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -135,8 +142,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["heading"] = "Set a new password" if self.validlink else "This link does not work"
-        context["button"] = "Set password"
+        context["heading"] = _("Set a new password") if self.validlink else _("This link does not work")
+        context["button"] = _("Set password")
         return context
 
 
@@ -147,9 +154,78 @@ def notice(view_class, template_name: str, heading: str):
 
 
 password_change_done = notice(
-    auth_views.PasswordChangeDoneView, "accounts/password_change_done.html", "Password changed"
+    auth_views.PasswordChangeDoneView, "accounts/password_change_done.html", _("Password changed")
 )
-password_reset_done = notice(auth_views.PasswordResetDoneView, "accounts/password_reset_done.html", "Check your email")
+password_reset_done = notice(
+    auth_views.PasswordResetDoneView, "accounts/password_reset_done.html", _("Check your email")
+)
 password_reset_complete = notice(
-    auth_views.PasswordResetCompleteView, "accounts/password_reset_complete.html", "Password set"
+    auth_views.PasswordResetCompleteView, "accounts/password_reset_complete.html", _("Password set")
 )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The signed-in user's profile: display name, language and time zone (ProfileForm). The page
+    names the time zone in effect now (the saved one, else the site's) and the time there, so
+    that a new user can confirm it. A valid POST saves, says so and redirects here (POST,
+    redirect, GET); it also sets Django's language cookie (or deletes it for "your browser's
+    language"), so the choice holds on the log-in page after logging out."""
+    saved = profile_for(request.user)
+    # Read before the form puts what was posted on `saved`; a saved zone this machine lacks is not in effect.
+    zone_saved = saved.time_zone != "" and saved.time_zone == timezone.get_current_timezone_name()
+    form = ProfileForm(request.POST or None, instance=saved)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your profile is saved."))
+        response = redirect("accounts:profile")
+        language_cookie_set(response, saved.language)
+        return response
+    context = {
+        "form": form,
+        "heading": _("Your profile"),
+        "button": _("Save"),
+        "action": reverse("accounts:profile"),
+        "time_zone_in_effect": timezone.get_current_timezone_name(),
+        "time_zone_saved": zone_saved,
+        "now": timezone.now(),
+        "time_zones": time_zone_names(),
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+def language_cookie_set(response, language: str) -> None:
+    """Set Django's language cookie on `response` to `language` (a code of settings.LANGUAGES), as
+    Django's set_language view does, or delete it when `language` is "" (follow the browser)."""
+    if not language:
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+@require_POST
+def language_set(request):
+    """The top bar's language switcher: Django's `set_language` (POST `language`, a code of
+    settings.LANGUAGES, and `next`, a safe URL to go back to; it sets the language cookie), and
+    for a signed-in user the choice saved as their profile's language too, which
+    accounts.middleware applies before the cookie. An unknown language changes nothing."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        Profile.objects.update_or_create(user=request.user, defaults={"language": language})
+    return response

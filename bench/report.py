@@ -124,3 +124,14 @@ def write(results: dict, results_dir: Path, name: str, measured: bool = True) ->
         (results_dir / f"{name}.json").write_text(json.dumps(results, indent=2))
         chart(results, results_dir / f"{name}.png")
     (results_dir / f"{name}.md").write_text(report(results, name))
+
+
+def latest_section_put(begin: str, end: str, section: str) -> None:
+    """Put `section` (from the marker `begin` to the marker `end`, one script's) at the end of
+    bench/results/latest.md, in place of that script's earlier one: the scripts run after
+    bench/run.py, which rewrites the page, each keep a section of their own."""
+    latest = Path(__file__).resolve().parent / "results" / "latest.md"
+    text = latest.read_text() if latest.exists() else ""
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + text[text.index(end) + len(end) + 1 :]
+    latest.write_text(text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n")

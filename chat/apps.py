@@ -5,4 +5,5 @@ class ChatConfig(AppConfig):
     name = "chat"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the receivers)
+        # signals connects the receivers; reactions registers its push's renderer (chat.variants).
+        from . import reactions, signals  # noqa: F401

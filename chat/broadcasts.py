@@ -6,10 +6,9 @@ Groups (Channels' rule: ASCII, under 100 characters; slugs are capped at 50 for 
 - `user.<id>` (user_group): every socket of one user.
 
 Events, each handled by the consumer method of the same name (`chat.message` -> `chat_message`):
-- `chat.message` {"room": int, "seq": int, "author": int, "html": str} to members_group
-- `room.changed` {"room": int, "archived": bool, "html": str} to members_group
-- `chat.typing` {"user_id": int, "html": str} to page_group
-- `chat.presence` {"html": str} to page_group
+- `chat.message` {"room": int, "seq": int, "author": int, "mentions": [int], **push} to members_group
+- `room.changed` {"room": int, "archived": bool, **push} to members_group
+- `room.members` {**push}, `chat.typing` {"user_id": int, **push}, `chat.presence` {**push} to page_group
 - `membership.read` {"room": int, "seq": int} to user_group
 - `sidebar.refresh` {} and `access.check` {} to user_group
 - `healthz.ping` {"token": str} to this process's own reply channel (layer_round_trip)
@@ -17,7 +16,9 @@ Events, each handled by the consumer method of the same name (`chat.message` -> 
 The channel layer only carries news: the database is the source of truth, and a socket that
 misses an event repairs the gap at its next event or sync. So a send that fails (Redis away) is
 logged and dropped here, never raised into the service or the socket that asked for it.
-Synchronous senders are for services, called once the change is committed.
+Synchronous senders are for services, called once the change is committed. A `push` is
+variants.push's {"html", "variant", "again"}: rendered in the site's default variant whatever
+the sender has active, and again per other variant by the sockets (variants.push_html).
 """
 
 import asyncio
@@ -25,7 +26,6 @@ import logging
 import math
 import time
 import uuid
-import weakref
 
 from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
@@ -33,10 +33,11 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from . import fragments
+from . import variants
 from .outages import Breaker
 from .presence import presence_list, presence_remove, presence_touch
-from .selectors import LogLine
+from .presence_pushes import presence_pushes
+from .selectors import LogLine, room_members
 
 logger = logging.getLogger(__name__)
 
@@ -124,22 +125,32 @@ async def layer_round_trip() -> None:
         raise
 
 
-def message_broadcast(*, message, new_day: bool) -> None:
-    """Render `message` once (after a day separator if `new_day`) and send it to its room's
-    members (`chat.message`). Every member gets the same bytes: what differs per reader
-    ("mine") is styled by the reader's page."""
-    html = fragments.messages_append(lines=[LogLine(message, new_day)], cursor=message.seq)
+def message_broadcast(*, line: LogLine, mentioned: list[int] | None = None) -> None:
+    """Render `line` (a new message, with its day separator or its group) once and send it to
+    its room's members (`chat.message`), with the ids of the users it `mentioned` (their
+    sidebars count it as a mention). Every member of a variant gets the same bytes: what differs
+    per reader ("mine", "mentions me") is styled by the reader's page; the day separator and
+    times are told again in each variant's zone (variants.message_push)."""
+    message = line.message
     event = {"type": "chat.message", "room": message.room_id, "seq": message.seq, "author": message.author_id}
-    async_to_sync(group_send)(members_group(message.room), {**event, "html": html})
+    event["mentions"] = mentioned or []
+    async_to_sync(group_send)(members_group(message.room), {**event, **variants.message_push(line)})
 
 
 def room_changed_broadcast(*, room, composer: bool = False) -> None:
     """Push `room`'s new header (and, if `composer`, its composer: only when its archived state
     changed, since a fresh composer clears what people were typing) to its members
     (`room.changed`); their sidebars re-read it."""
-    html = fragments.room_changed(room=room, composer=composer)
-    event = {"type": "room.changed", "room": room.pk, "archived": room.is_archived, "html": html}
-    async_to_sync(group_send)(members_group(room), event)
+    event = {"type": "room.changed", "room": room.pk, "archived": room.is_archived}
+    async_to_sync(group_send)(members_group(room), {**event, **variants.room_push(room=room, composer=composer)})
+
+
+def members_broadcast(*, room) -> None:
+    """Push `room`'s member list and count, rendered once, to the sockets on its page
+    (`room.members`): someone joined, was invited, left or was removed. Two queries."""
+    members, count = room_members(room)
+    push = variants.members_push(room=room, members=members, members_count=count)
+    async_to_sync(group_send)(page_group(room), {"type": "room.members", **push})
 
 
 def membership_read_broadcast(*, user_id: int, room_id: int, seq: int) -> None:
@@ -172,57 +183,21 @@ async def typing_broadcast(*, room, user) -> None:
     if len(typing_sent) > 10_000:
         typing_sent.clear()  # old entries are worth nothing: forget them all at once
     typing_sent[(room.pk, user.pk)] = now
-    html = fragments.typing(typist=user.get_username())
-    await group_send(page_group(room), {"type": "chat.typing", "user_id": user.pk, "html": html})
-
-
-class PresencePushes:
-    """When each room's next "online now" push may go, in one process and event loop.
-
-    A push goes at once if the room's last one is far enough back; otherwise one push is
-    scheduled for then, and later changes ride along. Pushes are at least
-    CHAT_PRESENCE_PUSH_SECONDS apart, and further apart in big rooms (a push to n sockets is n
-    copies: at most CHAT_PRESENCE_PUSH_RATE copies a second), so that a crowd arriving at once
-    (a 5,000-member room reconnecting after a deploy) costs a few pushes, not one per arrival.
-    """
-
-    def __init__(self):
-        self.due: dict[int, float] = {}  # room id -> loop time the next push may go
-        self.waiting: dict[int, asyncio.Task] = {}
-
-    async def push(self, room) -> None:
-        loop = asyncio.get_running_loop()
-        if room.pk in self.waiting:
-            return
-        due = self.due.get(room.pk, 0.0)
-        if due > loop.time():
-            self.waiting[room.pk] = loop.create_task(self._push_at(room, due))
-            return
-        shown, total = await presence_list(room_id=room.pk)
-        spacing = max(settings.CHAT_PRESENCE_PUSH_SECONDS, total / settings.CHAT_PRESENCE_PUSH_RATE)
-        self.due[room.pk] = loop.time() + spacing
-        await group_send(
-            page_group(room), {"type": "chat.presence", "html": fragments.presence(shown=shown, total=total)}
-        )
-
-    async def _push_at(self, room, when: float) -> None:
-        await asyncio.sleep(when - asyncio.get_running_loop().time())
-        del self.waiting[room.pk]
-        self.due[room.pk] = 0.0
-        await self.push(room)
-
-
-_presence_pushes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresencePushes]" = weakref.WeakKeyDictionary()
+    push = variants.push("typing", {"typist": user.get_username()})
+    await group_send(page_group(room), {"type": "chat.typing", "user_id": user.pk, **push})
 
 
 async def presence_broadcast(*, room) -> None:
     """Push who is online in `room`, rendered once, to its page (`chat.presence`), throttled per
-    process and room (PresencePushes)."""
-    loop = asyncio.get_running_loop()
-    pushes = _presence_pushes.get(loop)
-    if pushes is None:
-        pushes = _presence_pushes[loop] = PresencePushes()
-    await pushes.push(room)
+    process and room (chat.presence_pushes)."""
+    await presence_pushes().push(room, _presence_send)
+
+
+async def _presence_send(room) -> int:
+    shown, total = await presence_list(room_id=room.pk)
+    push = variants.presence_push(shown=shown, total=total)
+    await group_send(page_group(room), {"type": "chat.presence", **push})
+    return total
 
 
 async def presence_renew(*, room, user, channel_name: str) -> None:
@@ -237,3 +212,18 @@ async def presence_leave(*, room, user, channel_name: str) -> None:
     """Remove socket `channel_name` of `user` from `room`; if it was their last, push the list."""
     if await presence_remove(room_id=room.pk, user=user, channel_name=channel_name):
         await presence_broadcast(room=room)
+
+
+def reactions_broadcast(*, room, push: dict) -> None:
+    """Push a message's reaction bar to the sockets on `room`'s page: `chat.reactions` {**push} to
+    page_group, `push` being chat.reactions.reactions_push's (rendered once, again per variant
+    by the sockets). Readers on other pages see the bar when they open the room."""
+    async_to_sync(group_send)(page_group(room), {"type": "chat.reactions", **push})
+
+
+def message_changed_broadcast(*, room, seq: int, change_seq: int, push: dict) -> None:
+    """Push message `seq`'s bubble after its edit or deletion number `change_seq` to the sockets on
+    `room`'s page: `message.changed` {"room", "seq", "change_seq", **push} to page_group, `push`
+    being chat.changes.changed_push's. Each socket applies changes in order (chat.changes)."""
+    event = {"type": "message.changed", "room": room.pk, "seq": seq, "change_seq": change_seq}
+    async_to_sync(group_send)(page_group(room), {**event, **push})

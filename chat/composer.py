@@ -1,23 +1,25 @@
 """A message sent from a room's composer: validated, rate-limited, saved; the sender answered."""
 
 import logging
+import uuid
 
 from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
+from django.utils.translation import gettext_lazy as _
 
 from . import fragments
 from .forms import MessageForm
-from .frames import Post
+from .frames import Discard, Post
 from .messages import message_create
 from .models import Message
 from .ratelimits import message_rate_allowed, message_rate_count
 
 logger = logging.getLogger(__name__)
 
-TOO_LARGE = "That message is too large to send."
-TOO_FAST = "You are sending messages too fast: wait a moment, then send again."
-NOT_SAVED = "Your message could not be saved. Try again in a moment."
+TOO_LARGE = _("That message is too large to send.")
+TOO_FAST = _("You are sending messages too fast: wait a moment, then send again.")
+NOT_SAVED = _("Your message could not be saved. Try again in a moment.")
 
 # Saves run on the thread pool rather than Channels' single database thread: they mostly wait
 # on the database, and messages of different rooms need not queue behind each other (a room's
@@ -63,6 +65,34 @@ def _already_stored(*, room, author, client_key) -> bool:
     return Message.objects.filter(room=room, author=author, client_key=client_key).exists()
 
 
-def composer_too_large(*, room) -> str:
-    """The composer for a sender whose frame was over CHAT_FRAME_MAX_BYTES (its text unread)."""
-    return fragments.composer(room=room, form=MessageForm.refused(message="", error=TOO_LARGE))
+async def composer_reply(*, room, user, post: Post) -> str:
+    """composer_submit `post`, and the fragment that answers its sender: a fresh key for the
+    composer once stored (and its card deleted, if it was a card's retry), else the refused
+    message's card with the reason and the text kept (fragments.composer_answer)."""
+    form = await composer_submit(room=room, user=user, post=post)
+    card = _card(post.key)
+    if not form.is_bound:
+        return fragments.composer_answer(card=card if post.retry else None, form=None if post.retry else form)
+    error = " ".join(" ".join(errors) for errors in form.errors.values())
+    fresh = None if post.retry else MessageForm()
+    return fragments.composer_answer(card=card, error=error, text=post.message, retry=post.retry, form=fresh)
+
+
+def composer_discard(discard: Discard) -> str:
+    """The refused message's card `discard.key` deleted ("" if the key is no UUID)."""
+    card = _card(discard.key, fresh=False)
+    return fragments.composer_answer(card=card) if card else ""
+
+
+def composer_too_large() -> str:
+    """The answer to a frame over CHAT_FRAME_MAX_BYTES: a card saying so (its text unread)."""
+    return fragments.composer_answer(card=str(uuid.uuid4()), error=TOO_LARGE, form=MessageForm())
+
+
+def _card(key, *, fresh: bool = True) -> str | None:
+    """`key` as a card's id (the canonical UUID string); if it is none, a new one (`fresh`)
+    or None."""
+    try:
+        return str(uuid.UUID(str(key)))
+    except ValueError:
+        return str(uuid.uuid4()) if fresh else None

@@ -3,6 +3,7 @@ import uuid
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils.translation import gettext_lazy as _
 
 from .models import Message, Room
 
@@ -10,15 +11,15 @@ from .models import Message, Room
 class RoomForm(forms.Form):
     """The room index's "go to room" box: any name people type, accents and emoji included."""
 
-    name = forms.CharField(label="Room name", max_length=Room.NAME_MAX_LENGTH, strip=True)
-    is_private = forms.BooleanField(label="Private: only the people I invite can see it", required=False)
+    name = forms.CharField(label=_("Room name"), max_length=Room.NAME_MAX_LENGTH, strip=True)
+    is_private = forms.BooleanField(label=_("Private: only the people I invite can see it"), required=False)
 
 
 class DirectForm(forms.Form):
     """Start a direct conversation: the usernames of the other people, separated by spaces or
     commas (one name for a one-to-one conversation)."""
 
-    usernames = forms.CharField(label="Message someone", max_length=1500, strip=True)
+    usernames = forms.CharField(label=_("Message someone"), max_length=1500, strip=True)
 
     def clean_usernames(self) -> list[str]:
         return self.cleaned_data["usernames"].replace(",", " ").split()
@@ -28,24 +29,24 @@ class RoomSettingsForm(forms.Form):
     """A room's settings page: its name and description (the slug, and so its links, stay).
     Whether another room has the name is for the service to say (room_update)."""
 
-    name = forms.CharField(label="Name", max_length=Room.NAME_MAX_LENGTH, strip=True)
+    name = forms.CharField(label=_("Name"), max_length=Room.NAME_MAX_LENGTH, strip=True)
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         max_length=Room.DESCRIPTION_MAX_LENGTH,
         required=False,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What the room is for, shown under its name.",
+        help_text=_("What the room is for, shown under its name."),
     )
 
 
 class InviteForm(forms.Form):
     """Add someone to a private room by their username."""
 
-    username = forms.CharField(label="Username", max_length=150, strip=True)
+    username = forms.CharField(label=_("Username"), max_length=150, strip=True)
 
 
-UNSTORABLE = "That message has characters that cannot be sent."
+UNSTORABLE = _("That message has characters that cannot be sent.")
 
 
 class MessageForm(forms.Form):
@@ -54,17 +55,17 @@ class MessageForm(forms.Form):
     unbound, so the same form sent twice is one message."""
 
     message = forms.CharField(
-        label="Message",
+        label=_("Message"),
         max_length=Message.BODY_MAX_LENGTH,
         strip=True,
-        error_messages={"required": "Type a message before sending."},
+        error_messages={"required": _("Type a message before sending.")},
     )
     key = forms.UUIDField(
         widget=forms.HiddenInput,
         initial=uuid.uuid4,
         error_messages={
-            "required": "This page is out of date: reload it to send messages.",
-            "invalid": "This page is out of date: reload it to send messages.",
+            "required": _("This page is out of date: reload it to send messages."),
+            "invalid": _("This page is out of date: reload it to send messages."),
         },
     )
 
@@ -80,6 +81,16 @@ class MessageForm(forms.Form):
         if all(unicodedata.category(character)[0] in "CZM" for character in text):
             raise forms.ValidationError(self.fields["message"].error_messages["required"], code="required")
         return text
+
+    def clean(self) -> dict:
+        """The message is stored under a key derived from the composer's key and its text
+        (UUID 5): the same form sent again (a double click, a resent queue, "Try again") is one
+        message, while a second text sent before the composer's fresh key came back is another
+        one, not a resend. (The same text twice within one round trip is one message.)"""
+        cleaned = super().clean()
+        if "key" in cleaned and "message" in cleaned:
+            cleaned["key"] = uuid.uuid5(cleaned["key"], cleaned["message"])
+        return cleaned
 
     def clean_key(self) -> uuid.UUID:
         """The composer's key: a UUID of RFC 4122's variant, as the server makes them (uuid4).

@@ -20,14 +20,21 @@ ROOM_SETTINGS_PAGE = "chat/room_settings.html"
 MESSAGES_APPEND = "chat/pushes/messages_append.html"
 LOG_REPLACE = "chat/pushes/log_replace.html"
 OLDER_PAGE = "chat/pushes/older_page.html"
+NEWER_PAGE = "chat/pushes/newer_page.html"
 ROOM_CHANGED = "chat/pushes/room_changed.html"
+COMPOSER_ANSWER = "chat/pushes/composer_answer.html"
+PAGE_TITLE = "chat/pushes/page_title.html"
+MEMBERS_CHANGED = "chat/pushes/members_changed.html"
 # Elements of the page that are also pushed alone.
 COMPOSER = "chat/room/_composer.html"
+COMPOSER_PENDING = "chat/room/_composer_pending.html"
 STATUS = "chat/room/_status.html"
 TYPING = "chat/room/_typing.html"
 PRESENCE = "chat/room/_presence.html"
 SIDEBAR = "chat/sidebar/_sidebar.html"
 SIDEBAR_ENTRY = "chat/sidebar/_entry.html"
+# The attach form, also the answer to its htmx POST (chat/attachment_views.py).
+ATTACH = "chat/room/_attach.html"
 
 
 def _render(template_name: str, context: dict) -> str:
@@ -46,15 +53,41 @@ def log_replace(*, room, title: str, lines: list, cursor: int) -> str:
     return _render(LOG_REPLACE, {"room": room, "title": title, "lines": lines, "cursor": cursor})
 
 
-def composer(*, room, form) -> str:
-    """The room's composer for one sender: `form` unbound (empty, with a fresh key) after a
-    stored message, or bound with its errors and the typed text kept after a refusal."""
-    return _render(COMPOSER, {"room": room, "form": form})
+def composer_answer(
+    *,
+    card: str | None = None,
+    error: str | None = None,
+    text: str = "",
+    retry: bool = False,
+    form: MessageForm | None = None,
+) -> str:
+    """The composer's answer to its sender. With `error`, the refused message's card under the
+    composer, keyed `card` (a UUID string), keeping `text`: appended, or replacing its own card
+    when the refused send was its `retry`. Without, the card `card` (if any) deleted: its text
+    was stored, or discarded. With `form` (unbound), the composer's fresh key."""
+    context = {"card": card, "error": error, "text": text, "retry": retry, "form": form}
+    return _render(COMPOSER_ANSWER, context)
 
 
-def status(state: str) -> str:
-    """The connection badge: `state` is "connected", "ended" (session over) or "removed"."""
-    return _render(STATUS, {"state": state})
+def members_changed(*, room, members: list, members_count: int) -> str:
+    """The room's member list (`members`, the first selectors.MEMBERS_SHOWN) and count, alike
+    for every reader: what differs per reader (their own "Leave", "Remove" for managers) is
+    styled by their page (chat/room/_reader_style.html)."""
+    context = {"room": room, "members": members, "members_count": members_count}
+    return _render(MEMBERS_CHANGED, {**context, "members_more": members_count - len(members)})
+
+
+def page_title(*, title: str, unread: int) -> str:
+    """The page's tab title, "(3) Café · Tertulia": `title`, after `unread` (the reader's
+    messages unread in rooms not in view) when there are any. For one reader's socket."""
+    return _render(PAGE_TITLE, {"title": title, "unread": unread})
+
+
+def status(state: str, *, composer: bool = False) -> str:
+    """The connection badge: `state` is "connected", "ended" (session over) or "removed"; with
+    `composer` (a room page), the composer's "not connected" notice too, on the same clock."""
+    html = _render(STATUS, {"state": state})
+    return (html + _render(COMPOSER_PENDING, {"live": state == "connected"})) if composer else html
 
 
 def socket_ended(state: str, *, composer: bool) -> str:

@@ -1,4 +1,4 @@
-"""What the page may send on a room's socket, parsed into one of three frames.
+"""What the page may send on a room's socket, parsed into one of its frames.
 
 The htmx ws extension sends a `ws-send` form's fields as a JSON object, plus a `HEADERS`
 object (ignored here). Anything that is not one of the frames below (not JSON, nested too
@@ -14,9 +14,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Sync:
-    """`{"after": seq}` from the page's sync form: it has the messages up to `after`."""
+    """`{"after": seq, "changes": n}` from the page's sync form: it has the messages up to `after`
+    and the room's edits and deletions up to number `changes` (None if it did not say: chat.changes)."""
 
     after: int
+    changes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,18 @@ class Typing:
 
 @dataclass(frozen=True)
 class Post:
-    """`{"message": str, "key": uuid}` from the composer; the form validates both."""
+    """`{"message": str, "key": uuid}` from the composer (the form validates both), or from a
+    refused message's card with `"retry"`: sent again under the card's key."""
 
     message: str
+    key: Any
+    retry: bool = False
+
+
+@dataclass(frozen=True)
+class Discard:
+    """`{"discard": …, "key": uuid}` from a refused message's card: drop the card."""
+
     key: Any
 
 
@@ -37,7 +48,7 @@ class TooLarge:
     """A text frame over the size limit: refused with an error, unread."""
 
 
-Frame = Sync | Typing | Post | TooLarge
+Frame = Sync | Typing | Post | Discard | TooLarge
 
 
 def as_seq(value) -> int | None:
@@ -64,11 +75,13 @@ def frame_parse(text: str | None, *, max_bytes: int) -> Frame | None:
         return None
     if "after" in data:
         after = as_seq(data["after"])
-        return None if after is None else Sync(after)
+        return None if after is None else Sync(after, as_seq(data.get("changes")))
     if data.get("typing") is True:
         return Typing()
+    if "discard" in data:
+        return Discard(data.get("key"))
     if isinstance(data.get("message"), str):
-        return Post(data["message"], data.get("key"))
+        return Post(data["message"], data.get("key"), retry="retry" in data)
     return None
 
 

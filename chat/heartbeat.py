@@ -4,7 +4,9 @@ status ("Connected") and who is online, fresh. The page's CSS turns "Connected" 
 page whose server went away says so without any script (templates/chat/room/_status.html).
 
 One task per process and event loop does it for all its room sockets: the status is rendered
-once a beat, the presence list once per room, and nothing crosses the channel layer.
+once a beat per variant (language × time zone, chat.variants) present among them, the presence
+list read once per room and rendered once per room and variant, and nothing crosses the channel
+layer.
 """
 
 import asyncio
@@ -13,7 +15,7 @@ import weakref
 
 from django.conf import settings
 
-from . import fragments
+from . import fragments, variants
 from .presence import presence_list
 
 logger = logging.getLogger(__name__)
@@ -41,16 +43,21 @@ class Heartbeat:
             await self.beat()
 
     async def beat(self) -> None:
-        """Send every socket its status and its room's presence, each rendered once."""
-        status = fragments.status("connected")
-        presence: dict[int, str] = {}
+        """Send every socket its status and its room's presence, each rendered once per variant."""
+        online: dict[int, tuple] = {}
+        status: dict[variants.Variant, str] = {}
+        frames: dict[tuple[int, variants.Variant], str] = {}
         for socket in list(self.sockets):
-            room = socket.room
-            if room.pk not in presence:
-                shown, total = await presence_list(room_id=room.pk)
-                presence[room.pk] = fragments.presence(shown=shown, total=total)
+            room, variant = socket.room, socket.variant or variants.default_variant()
+            if room.pk not in online:
+                online[room.pk] = await presence_list(room_id=room.pk)
+            if (room.pk, variant) not in frames:
+                shown, total = online[room.pk]
+                with variant.active():
+                    status[variant] = status.get(variant) or fragments.status("connected", composer=True)
+                    frames[room.pk, variant] = status[variant] + fragments.presence(shown=shown, total=total)
             try:
-                await socket.send(text_data=status + presence[room.pk])
+                await socket.send(text_data=frames[room.pk, variant])
             except Exception:  # noqa: BLE001 - a socket closing under us must not stop the beat
                 logger.debug("heartbeat not sent to a closing socket", exc_info=True)
                 self.sockets.discard(socket)

@@ -1,12 +1,14 @@
 """Actions on memberships: joining, inviting, removing and leaving, and read markers.
 
 Rules come from the room (`Room.admits`, `Room.can_manage`); once committed, the people
-concerned hear about it through `broadcasts` (their sidebars re-read, their sockets re-check).
+concerned hear about it through `broadcasts` (their sidebars re-read, their sockets re-check,
+the room's open pages take the new member list).
 """
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from . import broadcasts
 from .models import Membership, Room
@@ -23,6 +25,7 @@ def membership_join(*, room: Room, user) -> Membership:
     membership, created = Membership.objects.get_or_create(room=room, user=user)
     if created:
         transaction.on_commit(lambda: broadcasts.sidebar_refresh(user_id=user.pk))
+        transaction.on_commit(lambda: broadcasts.members_broadcast(room=room))
     return membership
 
 
@@ -40,11 +43,12 @@ def membership_invite(*, room: Room, inviter, username: str) -> Membership:
         raise PermissionDenied("Only members can invite people to this room.")
     invitee = get_user_model().objects.filter(username=username, is_active=True).first()
     if invitee is None:
-        raise ValidationError(f"There is no one called {username!r}.")
+        raise ValidationError(_("There is no one called %(username)s.") % {"username": repr(username)})
     membership, created = Membership.objects.get_or_create(room=room, user=invitee)
     if not created:
-        raise ValidationError(f"{username} is already a member.")
+        raise ValidationError(_("%(username)s is already a member.") % {"username": username})
     transaction.on_commit(lambda: broadcasts.sidebar_refresh(user_id=invitee.pk))
+    transaction.on_commit(lambda: broadcasts.members_broadcast(room=room))
     return membership
 
 
@@ -63,6 +67,7 @@ def membership_remove(*, room: Room, remover, user) -> None:
         for membership in Membership.objects.filter(room=room, user=user):
             membership.delete()
             transaction.on_commit(lambda: broadcasts.sidebar_refresh(user_id=user.pk))
+            transaction.on_commit(lambda: broadcasts.members_broadcast(room=room))
 
 
 def membership_mark_read(*, room: Room, user, seq: int) -> None:

@@ -1,4 +1,5 @@
 import unicodedata
+import uuid
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -33,6 +34,12 @@ class Room(models.Model):
     # The `seq` of the room's newest message: each message takes the next one, under this
     # row's lock, so a room's messages are numbered 1, 2, 3... in commit order.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    # Who wrote the newest message: the next one by the same author soon after joins its group.
+    last_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The change_seq of the room's newest edit or deletion (chat.edits), taken under this row's lock.
+    last_change_seq = models.PositiveBigIntegerField(default=0, editable=False)
     is_private = models.BooleanField(default=False)
     # A direct conversation's people, as their sorted user ids ("3,7,12"): unique, so that one set
     # of people has one conversation however many times, and by whom, it is started.
@@ -93,7 +100,8 @@ class Room(models.Model):
 
 
 class Message(models.Model):
-    """One message posted in a room. `created_at` is stored in UTC.
+    """One message posted in a room. `created_at` is stored in UTC. `body` is the text as typed
+    (the source); `body_html` its formatted, allow-list sanitised HTML (chat/formatting.py).
 
     `seq` numbers a room's messages 1, 2, 3... with no gap, in the order they were stored: a
     reader who has seq N and is shown N + 2 knows it missed N + 1. `client_key` is the sending
@@ -106,9 +114,17 @@ class Message(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
     body = models.TextField(validators=[MaxLengthValidator(BODY_MAX_LENGTH)])
+    # chat.formatting.message_html(body), rendered once when the message is saved. The database's
+    # own default too: bulk loads (bench/load_history.py's COPY) leave it empty, and the bubble
+    # then shows the source as text.
+    body_html = models.TextField(editable=False, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     seq = models.PositiveBigIntegerField(editable=False)
     client_key = models.UUIDField(null=True, blank=True, editable=False)
+    # Set by chat.edits: when the text was last edited, and when the message was deleted (its
+    # body then empty; the text before is in its MessageRevision rows).
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["room", "seq"]
@@ -140,3 +156,83 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.room}"
+
+
+class Mention(models.Model):
+    """`user` is mentioned by `message` (`@username`, or `@here` while they had the room open).
+
+    Only members of the message's room are mentioned, and never its author. `room` and `seq`
+    repeat the message's, so that a reader's unread mentions (seq after their read marker) are
+    one index range per room of theirs.
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "message"], name="chat_mention_user_message")]
+        indexes = [models.Index(fields=["user", "room", "seq"], name="chat_mention_user_room_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in message {self.message_id}"
+
+
+def attachment_upload_to(instance, filename: str) -> str:
+    """Where an attachment's file goes: a folder named by a random UUID, so that no address can be
+    guessed from another's, then the name chat.attachments made safe."""
+    return f"attachments/{uuid.uuid4().hex}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file attached to `message`, kept in Django's default storage (never served by its URL:
+    chat.attachment_views checks the reader first). `content_type` is what chat.attachments
+    found in its bytes, not what the uploader claimed; `size` is in bytes, as stored. An image
+    is re-encoded (no EXIF) with its `width` and `height` in pixels and a `thumbnail` (WebP,
+    at most chat.attachments.THUMBNAIL_PIXELS a side); other files have neither."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_upload_to, max_length=255)
+    thumbnail = models.FileField(upload_to=attachment_upload_to, max_length=255, blank=True)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.original_name} in message {self.message_id}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class Reaction(models.Model):
+    """`user` reacted to `message` with `emoji` (one of chat.reactions' palette, as typed: "👍").
+
+    One row per (message, user, emoji): a second add of the same reaction (a double click, a
+    resend after a reconnect) is refused by the database, so toggling is idempotent. On MariaDB
+    `emoji` compares byte for byte (utf8mb4_bin, migration 0008): its default collation takes
+    every emoji outside the BMP for the same letter ("👍" = "😂").
+    """
+
+    EMOJI_MAX_LENGTH = 32  # code points: a ZWJ sequence (a family) takes up to eleven
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions")
+    emoji = models.CharField(max_length=EMOJI_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="chat_reaction_message_user_emoji")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.emoji} message {self.message_id}"
+
+
+from .revisions import MessageRevision  # noqa: E402, F401  (its own module: this one is at its size limit)

@@ -18,20 +18,25 @@ import itertools
 import json
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.asyncio as redis
+from channels.db import database_sync_to_async
 from django.conf import settings
+
+from accounts.profiles import display_name
 
 from .outages import Breaker
 
 
 @dataclass(frozen=True, order=True)
 class Present:
-    """One user online in a room."""
+    """One user online in a room: `username` and `user_id` (who it is), and `name`, what to call
+    them (their display name; not part of who it is, so a rename makes no second entry)."""
 
     username: str
     user_id: int
+    name: str = field(default="", compare=False)
 
 
 class MemoryPresence:
@@ -95,6 +100,11 @@ class RedisPresence:
         room_key = f"tertulia:presence:{room_id}"
         return room_key, f"{room_key}:{present.user_id}", json.dumps([present.username, present.user_id])
 
+    @staticmethod
+    def names_key(room_id: int) -> str:
+        """The hash of the room's online users' names, by user id."""
+        return f"tertulia:presence:{room_id}:names"
+
     async def touch(self, room_id: int, present: Present, channel: str, ttl: float) -> bool:
         room_key, user_key, member = self.keys(room_id, present)
         now = time.time()
@@ -104,7 +114,9 @@ class RedisPresence:
             pipe.zremrangebyscore(room_key, "-inf", now)
             pipe.zadd(room_key, {member: now + ttl}, gt=True)
             pipe.expire(room_key, int(ttl) + 1)
-            _added, _ttl, expired, came, _ttl_too = await pipe.execute()
+            pipe.hset(self.names_key(room_id), str(present.user_id), present.name)
+            pipe.expire(self.names_key(room_id), int(ttl) + 1)
+            _added, _ttl, expired, came, _ttl_too, _name, _ttl_names = await pipe.execute()
         return came > 0 or expired > 0
 
     async def remove(self, room_id: int, present: Present, channel: str) -> bool:
@@ -123,7 +135,12 @@ class RedisPresence:
             pipe.zrevrange(room_key, 0, limit - 1)
             pipe.zcard(room_key)
             _expired, members, total = await pipe.execute()
-        return [Present(*json.loads(member)) for member in members], total
+        present = [Present(*json.loads(member)) for member in members]
+        if not present:
+            return [], total
+        names = await self.client.hmget(self.names_key(room_id), [str(entry.user_id) for entry in present])
+        named = zip(present, names, strict=True)
+        return [Present(entry.username, entry.user_id, (name or b"").decode()) for entry, name in named], total
 
 
 # Redis clients belong to the event loop they were made in: one store per loop.
@@ -157,8 +174,20 @@ async def _guarded(fallback, operation: str, *args):
     return result
 
 
-def _present(user) -> Present:
-    return Present(username=user.get_username(), user_id=user.pk)
+_NAME_SECONDS = 60  # how long a process reuses a user's display name before reading it again
+_names: dict[int, tuple[str, float]] = {}
+
+
+async def _present(user) -> Present:
+    """`user` as an entry, with their display name: read (one query, on the thread pool) at
+    most once a minute per process, so that a rename shows within a minute."""
+    name, read_at = _names.get(user.pk, ("", 0.0))
+    if time.monotonic() - read_at > _NAME_SECONDS:
+        name = await database_sync_to_async(display_name, thread_sensitive=False)(user)
+        if len(_names) > 10_000:
+            _names.clear()
+        _names[user.pk] = (name, time.monotonic())
+    return Present(username=user.get_username(), user_id=user.pk, name=name)
 
 
 async def presence_touch(*, room_id: int, user, channel_name: str) -> bool:
@@ -168,14 +197,15 @@ async def presence_touch(*, room_id: int, user, channel_name: str) -> bool:
     Returns whether the room's online list changed: `user` just came online, or someone's
     entries had expired (their worker died without saying goodbye). With Redis away, False
     (logged): presence is unknown, and the socket goes on."""
-    return await _guarded(False, "touch", room_id, _present(user), channel_name, settings.CHAT_PRESENCE_TTL_SECONDS)
+    present = await _present(user)
+    return await _guarded(False, "touch", room_id, present, channel_name, settings.CHAT_PRESENCE_TTL_SECONDS)
 
 
 async def presence_remove(*, room_id: int, user, channel_name: str) -> bool:
     """Remove the socket `channel_name` of `user` from room `room_id` (it closed). Returns
     whether `user` went offline there (it was their last socket); False with Redis away (the
     entry then expires by itself)."""
-    return await _guarded(False, "remove", room_id, _present(user), channel_name)
+    return await _guarded(False, "remove", room_id, Present(user.get_username(), user.pk), channel_name)
 
 
 async def presence_list(*, room_id: int, limit: int = 12) -> tuple[list[Present] | None, int]:
@@ -189,6 +219,7 @@ async def presence_list(*, room_id: int, limit: int = 12) -> tuple[list[Present]
 async def presence_reset() -> None:
     """Forget every entry in this process's memory and, with REDIS_URL, in Redis: for tests."""
     _memory.rooms.clear()
+    _names.clear()
     store = _store()
     if isinstance(store, RedisPresence):
         keys = [key async for key in store.client.scan_iter(match="tertulia:presence:*")]

@@ -83,15 +83,22 @@ async def message_rate_limits_reset() -> None:
 
 
 # Limits on actions taken through pages, each counted per user and per client address.
-ACTION_LIMITS = {"room-create": "CHAT_ROOM_CREATE_RATE_LIMITS", "invite": "CHAT_INVITE_RATE_LIMITS"}
+ACTION_LIMITS = {
+    "room-create": "CHAT_ROOM_CREATE_RATE_LIMITS",
+    "invite": "CHAT_INVITE_RATE_LIMITS",
+    "reaction": "CHAT_REACTION_RATE_LIMITS",
+}
+# Each action's limits when settings do not name them (settings.py is full: read them here).
+ACTION_DEFAULTS = {"reaction": "20/10seconds;300/hour"}
 
 
 def action_allowed(action: str, request) -> bool:
-    """Count one `action` ("room-create" or "invite") by `request`'s user and from its client
-    address (as accounts.ratelimits counts addresses: loopback is not limited); False if either
-    went over settings.CHAT_ROOM_CREATE_RATE_LIMITS (or CHAT_INVITE_RATE_LIMITS): then do
-    nothing. Synchronous, for views; shares the accounts' limiter and its storage."""
+    """Count one `action` ("room-create", "invite" or "reaction") by `request`'s user and from its
+    client address (as accounts.ratelimits counts addresses: loopback is not limited); False if
+    either went over the action's settings.CHAT_*_RATE_LIMITS (ACTION_LIMITS; else
+    ACTION_DEFAULTS): then do nothing. Synchronous, for views; shares the accounts' limiter and
+    its storage."""
     address = limited_address(request)
     keys = [f"user:{request.user.pk}"] + ([f"address:{address}"] if address is not None else [])
-    limits = parse_many(getattr(settings, ACTION_LIMITS[action]))
+    limits = parse_many(getattr(settings, ACTION_LIMITS[action], None) or ACTION_DEFAULTS[action])
     return all([limiter().hit(limit, action, key) for limit in limits for key in keys])

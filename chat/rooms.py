@@ -15,12 +15,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import broadcasts
 from .models import Membership, Room
 
 # Slugs that are other pages' paths under /chat/ (chat/urls.py).
-RESERVED_SLUGS = {"direct"}
+RESERVED_SLUGS = {"direct", "search", "mentions"}
 # The most people a direct conversation may have, its starter included (Slack's is 9).
 DIRECT_MAX_PEOPLE = 9
 
@@ -99,12 +101,19 @@ def room_get_or_create_direct(*, starter, usernames: list[str]) -> tuple[Room, b
     others = list(get_user_model().objects.filter(username__in=names, is_active=True))
     unknown = sorted(names - {other.get_username() for other in others})
     if unknown:
-        raise ValidationError(f"There is no one called {', '.join(unknown)}.")
+        raise ValidationError(_("There is no one called %(names)s.") % {"names": ", ".join(unknown)})
     if not others:
-        raise ValidationError("Name at least one other person to talk to.")
+        raise ValidationError(_("Name at least one other person to talk to."))
     people = sorted([starter, *others], key=lambda person: person.pk)
     if len(people) > DIRECT_MAX_PEOPLE:
-        raise ValidationError(f"A direct conversation has at most {DIRECT_MAX_PEOPLE} people.")
+        raise ValidationError(
+            ngettext(
+                "A direct conversation has at most %(count)d person.",
+                "A direct conversation has at most %(count)d people.",
+                DIRECT_MAX_PEOPLE,
+            )
+            % {"count": DIRECT_MAX_PEOPLE}
+        )
     key = ",".join(str(person.pk) for person in people)
     name = ", ".join(sorted(person.get_username() for person in people))[: Room.NAME_MAX_LENGTH]
 
@@ -137,7 +146,9 @@ def room_update(*, room: Room, editor, name: str, description: str) -> Room:
         with transaction.atomic():
             room.save(update_fields=["name", "name_key", "description"])
     except IntegrityError:
-        raise ValidationError({"name": f"There is already a room called {Room.normalize_name(name)}."}) from None
+        raise ValidationError(
+            {"name": _("There is already a room called %(name)s.") % {"name": Room.normalize_name(name)}}
+        ) from None
     transaction.on_commit(lambda: broadcasts.room_changed_broadcast(room=room))
     return room
 

@@ -9,31 +9,51 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from .models import Membership, Message, Room
+from .mentions import mentions_unread
+from .models import Membership, Message, Reaction, Room
 from .sidebar import SidebarEntry
+
+# A message follows the one before it in the same group (no name or time of its own) if the
+# same author wrote it within this long, on the same day.
+GROUP_WINDOW = datetime.timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
 class LogLine:
-    """One message as the log shows it: `new_day` where a day separator goes before it."""
+    """One message as the log shows it: `new_day` where a day separator goes before it, and
+    `continued` where it joins the group of the message before it (same author, same day,
+    within GROUP_WINDOW). `previous_author_id` and `previous_at` are what it was told against,
+    so that a push can tell it again in another reader's time zone (chat.variants)."""
 
     message: Message
     new_day: bool
+    continued: bool = False
+    previous_author_id: int | None = None
+    previous_at: datetime.datetime | None = None
 
     @property
     def day(self) -> datetime.date:
         return self.message.day
 
+    @classmethod
+    def after(cls, message: Message, *, author_id: int | None, at: datetime.datetime | None) -> "LogLine":
+        """`message` as the line after one by `author_id` posted `at` (both None: none before)."""
+        new_day = at is None or timezone.localdate(at) != message.day
+        continued = not new_day and author_id == message.author_id and message.created_at - at <= GROUP_WINDOW
+        return cls(message, new_day, continued, author_id, at)
 
-def _lines(messages: list[Message], previous_day: datetime.date | None = None) -> list[LogLine]:
-    """`messages` (in seq order) as log lines, a new day wherever a message's day differs from
-    the one before it; the first is compared with `previous_day` (None: always a new day)."""
+
+def _lines(messages: list[Message], previous: Message | None = None) -> list[LogLine]:
+    """`messages` (in seq order) as log lines, each against the message before it; the first
+    against `previous` (None: it starts a day and a group)."""
     lines = []
     for message in messages:
-        lines.append(LogLine(message, message.day != previous_day))
-        previous_day = message.day
+        at = previous and previous.created_at
+        lines.append(LogLine.after(message, author_id=previous and previous.author_id, at=at))
+        previous = message
     return lines
 
 
@@ -84,19 +104,43 @@ def room_title(room: Room, reader) -> str:
 
 def sidebar_entries(user) -> list[SidebarEntry]:
     """The rooms `user` is a member of, as their sidebar lists them: rooms by title, then
-    direct conversations by title. One or two queries."""
+    direct conversations by title, each with its unread mentions. Two or three queries."""
     memberships = list(Membership.objects.filter(user=user).select_related("room"))
     titles = room_titles([membership.room for membership in memberships], user)
+    mentioned = mentions_unread(user)
     entries = [
-        SidebarEntry(m.room, titles[m.room.pk], last_seq=m.room.last_seq, last_read_seq=m.last_read_seq)
+        SidebarEntry(
+            m.room,
+            titles[m.room.pk],
+            last_seq=m.room.last_seq,
+            last_read_seq=m.last_read_seq,
+            mention_seqs=mentioned.get(m.room.pk, []),
+        )
         for m in memberships
     ]
     return sorted(entries, key=lambda entry: (entry.room.is_direct, entry.title.casefold(), entry.room.pk))
 
 
-def room_members(room: Room, limit: int | None = None) -> list:
-    """`room`'s members (users), by username, at most `limit` of them. One query."""
-    return list(get_user_model().objects.filter(memberships__room=room).order_by("username")[:limit])
+MEMBERS_SHOWN = 100  # the members a room's page lists by name; "and N more" for the rest
+
+
+def room_members(room: Room, limit: int | None = MEMBERS_SHOWN) -> tuple[list, int]:
+    """`room`'s members (users), by username, at most `limit` of them, each with its profile (for
+    display names), and how many members it has in all. Two queries."""
+    members = get_user_model().objects.filter(memberships__room=room).select_related("profile")
+    return list(members.order_by("username")[:limit]), room.memberships.count()
+
+
+def reactions_prefetch() -> Prefetch:
+    """Messages' reactions with their users and profiles, in the order made (chat.reactions'
+    bar): one query for a whole page of messages."""
+    return Prefetch("reactions", queryset=Reaction.objects.select_related("user__profile").order_by("pk"))
+
+
+def _log_rows(room: Room) -> QuerySet[Message]:
+    """`room`'s messages as the log shows them: authors and profiles joined, reactions and
+    attachments prefetched (so a page of them is three queries)."""
+    return room.messages.select_related("author__profile").prefetch_related(reactions_prefetch(), "attachments")
 
 
 def room_last_seq(room_id: int) -> int:
@@ -106,19 +150,29 @@ def room_last_seq(room_id: int) -> int:
 
 def message_history(*, room: Room, limit: int | None = None) -> list[LogLine]:
     """The latest `limit` messages of `room` (default settings.CHAT_HISTORY_LIMIT), oldest
-    first, the first one starting a day. One query, authors joined."""
+    first, the first one starting a day. Two queries (_log_rows)."""
     limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
-    latest = room.messages.select_related("author").order_by("-seq")[:limit]
+    latest = _log_rows(room).order_by("-seq")[:limit]
     return _lines(list(reversed(latest)))
 
 
 def messages_before(*, room: Room, before: int, limit: int | None = None) -> list[LogLine]:
     """The `limit` messages of `room` just before seq `before` (default
     settings.CHAT_HISTORY_LIMIT), oldest first, the first one starting a day: a page of older
-    history. One query."""
+    history. Two queries (_log_rows)."""
     limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
-    older = room.messages.select_related("author").filter(seq__lt=before).order_by("-seq")[:limit]
+    older = _log_rows(room).filter(seq__lt=before).order_by("-seq")[:limit]
     return _lines(list(reversed(older)))
+
+
+def messages_after(*, room: Room, after: int, limit: int | None = None) -> list[LogLine]:
+    """The `limit` messages of `room` just after seq `after` (default settings.CHAT_HISTORY_LIMIT),
+    oldest first, the first one's day and group told against message `after`: a page of newer
+    history, or the page that opens at the reader's first unread. Two queries (_log_rows)."""
+    limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
+    rows = list(_log_rows(room).filter(seq__gte=after).order_by("seq")[: limit + 1])
+    previous = rows.pop(0) if rows and rows[0].seq == after else None
+    return _lines(rows[:limit], previous)
 
 
 def message_day(*, room: Room, seq: int) -> datetime.date | None:
@@ -133,11 +187,11 @@ def messages_missed(*, room: Room, after: int, limit: int | None = None) -> tupl
     Normally the messages after `after`, oldest first, a day started against the reader's last
     one, and `replace` False: append them. If more than `limit` (default
     settings.CHAT_HISTORY_LIMIT) are missing, the latest history instead, and `replace` True:
-    the reader's log should be replaced by it. One or two queries.
+    the reader's log should be replaced by it. Two or four queries (_log_rows).
     """
     limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
-    rows = list(room.messages.select_related("author").filter(seq__gte=max(after, 1)).order_by("seq")[: limit + 2])
-    previous_day = rows.pop(0).day if rows and rows[0].seq == after else None
+    rows = list(_log_rows(room).filter(seq__gte=max(after, 1)).order_by("seq")[: limit + 2])
+    previous = rows.pop(0) if rows and rows[0].seq == after else None
     if len(rows) > limit:
         return message_history(room=room, limit=limit), True
-    return _lines(rows, previous_day), False
+    return _lines(rows, previous), False

@@ -8,38 +8,47 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import fragments
 from .composer import composer_submit
-from .forms import DirectForm, InviteForm, MessageForm, RoomForm, RoomSettingsForm
+from .forms import MessageForm, RoomForm, RoomSettingsForm
 from .frames import Post
-from .memberships import membership_invite, membership_join, membership_mark_read, membership_remove
+from .memberships import membership_join, membership_mark_read
 from .models import Membership
 from .ratelimits import action_allowed
-from .rooms import room_create_private, room_get_or_create, room_get_or_create_direct, room_update
+from .rooms import room_create_private, room_get_or_create, room_update
 from .selectors import (
     message_day,
     message_history,
+    messages_after,
     messages_before,
     room_exists,
     room_index,
+    room_last_seq,
     room_members,
     room_title,
     rooms_visible_to,
     sidebar_entries,
 )
+from .sidebar import Sidebar
 
 ROOMS_PER_PAGE = 50
-MEMBERS_SHOWN = 100
-TOO_MANY_ROOMS = "You have created many rooms lately: wait a while before creating another."
-TOO_MANY_INVITATIONS = "You have sent many invitations lately: wait a while before sending more."
+UNREAD_CONTEXT = 5  # read messages shown above the first unread when the page opens there (≤ ¼ page)
+TOO_MANY_ROOMS = gettext_lazy("You have created many rooms lately: wait a while before creating another.")
 
 
 def _sidebar(user, room=None) -> dict:
-    """The context of the chat layout's sidebar: `user`'s rooms, with `room` as the current one."""
-    return {"sidebar_entries": sidebar_entries(user), "current_room_id": room and room.pk}
+    """The context of the chat layout's sidebar: `user`'s rooms, with `room` as the current one,
+    and how many messages are unread in the others (the tab title's count)."""
+    sidebar = Sidebar(sidebar_entries(user), current_room_id=room and room.pk)
+    return {
+        "sidebar_entries": sidebar.ordered(),
+        "current_room_id": sidebar.current_room_id,
+        "unread_elsewhere": sidebar.unread_elsewhere(),
+    }
 
 
 @login_required
@@ -73,22 +82,30 @@ def room_detail(request, slug):
     return _room_page(request, get_object_or_404(rooms_visible_to(request.user), slug=slug))
 
 
-def _room_page(request, room, *, lines=None, form=None, status: int = 200):
-    """`room`'s page for `request.user`, showing `lines` (default: the latest history) and the
-    composer `form` (default: empty); marks what it shows as read."""
+def _room_page(request, room, *, lines=None, form=None, highlight: int | None = None, status: int = 200):
+    """`room`'s page for `request.user`, showing `lines` (default: the latest history, or with
+    more unread than a page, the page that opens at the first unread) and the composer `form`
+    (default: empty); a "Show newer messages" link where the lines stop short of the newest;
+    message `highlight` (a seq) marked and scrolled to. Marks the room read."""
     last_read = Membership.objects.filter(room=room, user=request.user).values_list("last_read_seq", flat=True)
     last_read_seq = last_read.first() or 0
+    cursor = room_last_seq(room.pk)  # the page's socket starts here: it sends only what is newer
+    if lines is None and last_read_seq and cursor - last_read_seq > settings.CHAT_HISTORY_LIMIT:
+        context = min(UNREAD_CONTEXT, settings.CHAT_HISTORY_LIMIT // 4)
+        lines = messages_after(room=room, after=max(last_read_seq - context, 0))
     lines = message_history(room=room) if lines is None else lines
-    cursor = lines[-1].message.seq if lines else 0
+    shown = lines[-1].message.seq if lines else 0
     # Where the reader left off: the "new messages" divider goes before the first one after it.
     first_unread = last_read_seq + 1 if 0 < last_read_seq < cursor else None
     membership_mark_read(room=room, user=request.user, seq=cursor)
-    members, members_count = room_members(room, limit=MEMBERS_SHOWN), room.memberships.count()
+    members, members_count = room_members(room)
     context = {
         "room": room,
         "title": room_title(room, request.user),
         "lines": lines,
         "cursor": cursor,
+        "newer_after": shown if shown < cursor else None,
+        "highlight": highlight,
         "first_unread": first_unread,
         "form": form or MessageForm(),
         "sync_seconds": settings.CHAT_SYNC_SECONDS,
@@ -140,58 +157,34 @@ def room_older(request, slug):
 
 
 @login_required
-@require_POST
-def room_invite(request, slug):
-    """Add a user, by username, to a private room the reader is a member of."""
-    room = get_object_or_404(rooms_visible_to(request.user), slug=slug, is_private=True)
-    form = InviteForm(request.POST)
-    if form.is_valid() and not action_allowed("invite", request):
-        messages.error(request, TOO_MANY_INVITATIONS)
-    elif form.is_valid():
-        try:
-            membership_invite(room=room, inviter=request.user, username=form.cleaned_data["username"])
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"{form.cleaned_data['username']} can now see {room.name}.")
-    return redirect(room)
-
-
-@login_required
-@require_POST
-def room_member_remove(request, slug, user_id):
-    """Remove a member (the room's creator or staff), or leave (the member themselves)."""
+def message_permalink(request, slug, seq: int):
+    """Message `seq` of a room in context: the room's page around it (older and newer on
+    demand), the message highlighted and scrolled to. A 404 if there is no such message (or
+    the room is not the reader's to see)."""
     room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
-    # Only a member can be removed: anyone else is a 404, whoever they are.
-    member = get_object_or_404(Membership.objects.select_related("user"), room=room, user_id=user_id).user
-    membership_remove(room=room, remover=request.user, user=member)
-    if member.pk == request.user.pk:
-        messages.success(request, f"You left {room.name}.")
-        return redirect("chat:room_list")
-    messages.success(request, f"{member.get_username()} was removed from {room.name}.")
-    return redirect(room)
+    if not room.messages.filter(seq=seq).exists():
+        raise Http404
+    lines = messages_after(room=room, after=max(seq - settings.CHAT_HISTORY_LIMIT // 2, 0))
+    return _room_page(request, room, lines=lines, highlight=seq)
 
 
 @login_required
-@require_POST
-def direct_start(request):
-    """Go to the direct conversation with the people named in `usernames` (spaces or commas
-    between them), starting it if it is new; back where the reader was, with the error, if a
-    name is wrong."""
-    form = DirectForm(request.POST)
-    if form.is_valid():
-        try:
-            room, _created = room_get_or_create_direct(starter=request.user, usernames=form.cleaned_data["usernames"])
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            return redirect(room)
-    else:
-        messages.error(request, "Name someone to talk to.")
-    back = request.headers.get("referer")
-    return redirect(
-        back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) else "chat:room_list"
-    )
+def room_newer(request, slug):
+    """The page of messages after seq `?after=` in a room, to put in place of the "Show newer
+    messages" link between a page opened at the first unread and the live messages (htmx), or
+    without JavaScript a whole room page showing them."""
+    room = get_object_or_404(rooms_visible_to(request.user), slug=slug)
+    try:
+        after = int(request.GET.get("after", ""))
+    except ValueError:
+        return HttpResponseBadRequest("after must be a message seq")
+    newer = messages_after(room=room, after=after)
+    if not request.htmx:
+        return _room_page(request, room, lines=newer)
+    shown = newer[-1].message.seq if newer else after
+    newer_after = shown if shown < int(request.GET.get("upto") or 0) else None
+    context = {"room": room, "lines": newer, "newer_after": newer_after, "cursor": request.GET.get("upto")}
+    return render(request, fragments.NEWER_PAGE, context)
 
 
 @login_required
@@ -209,7 +202,7 @@ def room_settings(request, slug):
         except ValidationError as error:
             form.add_error("name", error.message_dict.get("name", error.messages))
         else:
-            messages.success(request, "Room settings saved.")
+            messages.success(request, _("Room settings saved."))
             return redirect(room)
     room.refresh_from_db(fields=["name", "description"])
     context = {"room": room, "title": room.name, "form": form, **_sidebar(request.user, room)}

@@ -84,15 +84,16 @@ def test_markup_in_a_message_is_shown_as_text(new_page, dialogs):
 
 
 def test_rejected_message_shows_an_error_beside_the_composer(new_page):
-    """A blank message is answered with an error, and nothing is posted."""
+    """A blank message is answered with an error under the composer, and nothing is posted."""
     ana = sign_up(new_page(), "ana")
     enter_room(ana, "Lobby")
 
     send(ana, "   ", shown=False)
 
-    expect(ana.get_by_role("alert")).to_have_text("Type a message before sending.")
+    expect(ana.get_by_role("alert")).to_contain_text("Not sent: Type a message before sending.")
     assert not Message.objects.exists()
     send(ana, "now for real")
+    ana.get_by_role("button", name="Discard").click()
     expect(ana.get_by_role("alert")).to_have_count(0)
 
 

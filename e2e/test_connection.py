@@ -1,5 +1,6 @@
 """The connection tells the truth: with its server gone, a room page says it is reconnecting and
-stops showing who is online; with the server back, it says connected again, by itself."""
+stops showing who is online, and a message sent meanwhile is shown as not sent yet; with the
+server back, it says connected again, by itself, and the message goes."""
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +11,7 @@ from e2e.servers import free_port, server_env, uvicorn
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_page_whose_server_went_away_says_reconnecting_then_connected_when_it_is_back(new_page, tmp_path):
+def test_a_page_whose_server_went_away_says_so_keeps_what_is_sent_and_sends_it_when_back(new_page, tmp_path):
     env = server_env(CHAT_HEARTBEAT_SECONDS="1")  # stale after 2 × 1 + 5 = 7 s without a beat
     port = free_port()
     with uvicorn(port, env, tmp_path / "server-1.log") as (server, url):
@@ -22,7 +23,14 @@ def test_a_page_whose_server_went_away_says_reconnecting_then_connected_when_it_
         expect(ana.get_by_text("Reconnecting…")).to_be_visible(timeout=15_000)
         expect(ana.get_by_role("status")).to_have_count(0)  # "Connected" is hidden
         expect(ana.get_by_role("list", name="Online now")).to_be_hidden()
+        composer = ana.get_by_label("Message", exact=True)
+        composer.fill("written while away")
+        composer.press("Enter")
+        expect(ana.get_by_role("status")).to_contain_text("Not connected: what you send now goes out")
+        expect(composer).to_have_value("written while away")
     with uvicorn(port, env, tmp_path / "server-2.log"):
-        expect(ana.get_by_role("status")).to_have_text("Connected", timeout=40_000)
+        expect(ana.get_by_role("log")).to_contain_text("written while away", timeout=40_000)
+        expect(composer).to_have_value("")
+        expect(ana.get_by_role("status")).to_have_text("Connected")
         expect(ana.get_by_text("Reconnecting…")).to_be_hidden()
         expect(ana.get_by_role("list", name="Online now")).to_contain_text("ana")

@@ -7,13 +7,12 @@ DEBUG on and only local host names allowed. See the README's "Configuration" tab
 import os
 from pathlib import Path
 
-from csp.constants import NONCE, NONE, SELF
+from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL
 from django.core.exceptions import ImproperlyConfigured
 
-from site_config.stores import caches, channel_layers, databases, env_bool, env_list
+from site_config.stores import caches, channel_layers, databases, env_bool, env_list, storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
@@ -66,14 +65,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.PreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, as django-axes requires: it turns locked-out log-ins into its lockout response.
-    "axes.middleware.AxesMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires (its lockout response)
 ]
 
 # Log-in attempts are limited by django-axes: after AXES_FAILURE_LIMIT failures for one
@@ -149,25 +149,19 @@ elif DEBUG:
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Tertulia <noreply@localhost>")
 
 LANGUAGE_CODE = "en-us"
+LANGUAGES = [("es", "Español"), ("en", "English")]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
-USE_I18N = True
-USE_TZ = True
+USE_I18N = USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "locale"]  # compiled by the Makefile; message times: site_config/formats/
+FORMAT_MODULE_PATH = ["site_config.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# Production serves collected files, compressed and with hashed names (cached forever);
-# development serves them straight from the apps' and project's static folders.
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
-}
+# Production serves collected files, compressed, hash-named and cached forever; development, the
+# sources. Attachments go to the default storage: media/, or what the environment names.
+STORAGES = storages(base_dir=BASE_DIR, debug=DEBUG)
 if not DEBUG:
-    # In development runserver serves static files itself.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -218,13 +212,13 @@ SERVER_HEADER_MAX_BYTES = int(os.environ.get("SERVER_HEADER_MAX_BYTES", "32768")
 
 # Content-Security-Policy (django-csp): only this site's own scripts, styles, images, sockets
 # ('self' covers same-origin ws: and wss: in CSP Level 3 browsers) and form targets; no inline
-# script, no eval. The one inline style (the room page's per-reader rules) carries the request's
-# nonce: `<style nonce="{{ request.csp_nonce }}">`. htmx's own indicator style is switched off
-# in templates/base.html.
+# script. 'unsafe-eval' lets htmx compile our templates' hx-trigger filters and hx-on statements
+# (README, "No JavaScript of ours"); user text never becomes an attribute. The inline style
+# carries the request's nonce; htmx's own indicator style is off (templates/base.html).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF],
+        "script-src": [SELF, UNSAFE_EVAL],
         "style-src": [SELF, NONCE],
         "connect-src": [SELF],
         "img-src": [SELF, "data:"],

@@ -2,6 +2,7 @@
 cache (settings.py calls these once). With nothing set: a SQLite file, the in-memory channel
 layer and a file cache, for one process. See the README's "Configuration" table."""
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -119,3 +120,23 @@ def caches(*, base_dir: Path, redis_url: str) -> dict:
     location = os.environ.get("DJANGO_CACHE_DIR", str(base_dir / ".cache"))
     backend = "django.core.cache.backends.filebased.FileBasedCache"
     return {"default": {"BACKEND": backend, "LOCATION": location, "OPTIONS": {"MAX_ENTRIES": 100_000}}}
+
+
+def storages(*, base_dir: Path, debug: bool) -> dict:
+    """STORAGES: static files (collected, compressed and hash-named unless `debug`) and the default
+    storage, where attachments go: files under `base_dir`/media (DJANGO_MEDIA_ROOT to move it),
+    or any storage class named by DJANGO_DEFAULT_STORAGE with the JSON object
+    DJANGO_DEFAULT_STORAGE_OPTIONS as its options, e.g. django-storages' S3 backend
+    ("storages.backends.s3.S3Storage"; docs/deployment.md, "Attachments"). Attachments are
+    never served from the storage's own URLs (chat.attachment_views checks the reader)."""
+    backend = os.environ.get("DJANGO_DEFAULT_STORAGE", "")
+    if backend:
+        options = json.loads(os.environ.get("DJANGO_DEFAULT_STORAGE_OPTIONS", "{}"))
+        default = {"BACKEND": backend, "OPTIONS": options}
+    else:
+        location = os.environ.get("DJANGO_MEDIA_ROOT") or str(base_dir / "media")
+        default = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}}
+    static = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    if not debug:
+        static = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    return {"default": default, "staticfiles": {"BACKEND": static}}

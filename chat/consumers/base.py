@@ -6,7 +6,7 @@ import logging
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from .. import broadcasts, fragments
+from .. import broadcasts, fragments, variants
 
 logger = logging.getLogger("chat.consumers")
 
@@ -26,10 +26,27 @@ class ChatSocket(AsyncWebsocketConsumer):
       itself: the hop is skipped for the most frequent event of all (one per member and
       message). See docs/architecture.md, "Where Channels is the cost".
 
+    A socket lives in its reader's `variant` (variants.Variant: language and time zone, read as
+    it opens): whatever it renders for itself is in it, and it takes group pushes in it
+    (variants.push_html).
+
     Subclasses set `self.gate` (access.AccessGate) and define `where()` and `chat_message()`.
     """
 
     has_composer = False  # whether this socket's page has a composer to close when it ends
+    variant: variants.Variant | None = None
+
+    async def __call__(self, scope, receive, send):
+        # Each socket runs in a task of its own (and its own copy of the context variables), so
+        # one override for its whole life reaches every handler and nothing else: no cost per
+        # event. Tasks it starts inherit it: what they render for others sets its own variant.
+        try:
+            self.variant = await variants.socket_variant(scope)
+        except Exception:
+            logger.exception("socket's language and time zone not read: the site's instead")
+            self.variant = variants.default_variant()
+        with self.variant.active():
+            await super().__call__(scope, receive, send)
 
     async def dispatch(self, message):
         try:

@@ -7,13 +7,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from .. import broadcasts, fragments, frames, selectors
-from ..composer import composer_submit, composer_too_large
+from .. import broadcasts, fragments, frames, selectors, variants
+from ..changes import changes_html, changes_missed
+from ..composer import composer_discard, composer_reply, composer_too_large
 from ..cursor import Cursor, Verdict
 from ..heartbeat import heartbeat
 from ..memberships import membership_join, membership_mark_read
 from ..models import Room
 from ..presence import presence_list
+from ..variant_rooms import variant_note
 from .base import CLOSE_ROOM_NOT_FOUND
 from .sidebar import SidebarConsumer
 
@@ -22,6 +24,7 @@ logger = logging.getLogger("chat.consumers")
 # Reads and marker moves run on the thread pool rather than Channels' single database thread.
 read_missed = database_sync_to_async(selectors.messages_missed, thread_sensitive=False)
 mark_read = database_sync_to_async(membership_mark_read, thread_sensitive=False)
+read_changes = database_sync_to_async(changes_missed, thread_sensitive=False)
 
 
 @database_sync_to_async
@@ -43,7 +46,8 @@ class RoomConsumer(SidebarConsumer):
     """One member's socket on one room's page, at `/ws/chat/<slug>/`: the room's messages,
     presence and typing, and (as a SidebarConsumer) the page's sidebar.
 
-    In (frames.frame_parse): `Post` from the composer (the author is always `scope["user"]`),
+    In (frames.frame_parse): `Post` from the composer or a refused message's card (the author
+    is always `scope["user"]`), `Discard` from a card,
     `Sync` from the page's sync form on every (re)connect and every CHAT_SYNC_SECONDS (answered
     with what the page is missing; also the presence heartbeat), `Typing`; nothing else. Each
     frame re-checks access (AccessGate); a flood closes with 1008 (frames.FrameBudget).
@@ -60,6 +64,7 @@ class RoomConsumer(SidebarConsumer):
         """Admit `user` to the room (room_admission), else close; then mark the socket present
         and join the room's page group."""
         self.cursor = Cursor()
+        self.changes = Cursor()  # the same rules for the room's edits and deletions (chat.changes)
         room = await room_admission(slug=self.scope["url_route"]["kwargs"]["slug"], user=user)
         if room is None:
             logger.info("socket refused: no such room or not a member, %s user=%s", self.where(), user.pk)
@@ -70,12 +75,20 @@ class RoomConsumer(SidebarConsumer):
         self.sidebar.current_room_id = room.pk
         await broadcasts.presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
         await self.group_join(broadcasts.page_group(room))
+        await variant_note(room_id=room.pk, key=self.variant.key)
         heartbeat().add(self)
         return True
 
     async def connected_fragment(self) -> str:
         shown, total = await presence_list(room_id=self.room.pk)
-        return fragments.status("connected") + self.sidebar_fragment() + fragments.presence(shown=shown, total=total)
+        status = fragments.status("connected", composer=True)
+        presence = fragments.presence(shown=shown, total=total)
+        return status + self.sidebar_fragment() + self.title_fragment() + presence
+
+    def title_fragment(self) -> str:
+        """The tab title: this room's title, after the unread count of the reader's other rooms."""
+        title = self.sidebar.title(self.room.pk, self.room.name)
+        return fragments.page_title(title=title, unread=self.sidebar.unread_elsewhere())
 
     async def disconnect(self, code):
         if self.room is not None:
@@ -97,25 +110,29 @@ class RoomConsumer(SidebarConsumer):
         if frame is None or not await self.access_ok(full=False):
             return
         if isinstance(frame, frames.Sync):
-            await self.sync(frame.after)
+            await self.sync(frame.after, frame.changes)
         elif isinstance(frame, frames.Typing):
             if not self.room.is_archived:
                 await broadcasts.typing_broadcast(room=self.room, user=self.scope["user"])
         elif isinstance(frame, frames.Post):
-            form = await composer_submit(room=self.room, user=self.scope["user"], post=frame)
-            await self.send(text_data=fragments.composer(room=self.room, form=form))
+            await self.send(text_data=await composer_reply(room=self.room, user=self.scope["user"], post=frame))
+        elif isinstance(frame, frames.Discard):
+            await self.send(text_data=composer_discard(frame))
         else:
-            await self.send(text_data=composer_too_large(room=self.room))
+            await self.send(text_data=composer_too_large())
 
-    async def sync(self, after: int) -> None:
-        """The page has messages up to seq `after`: the first sync starts the cursor. Each re-adds
-        the socket's groups (after a layer outage), sends what the page is missing,
-        moves the read marker to what it has (one UPDATE a sync, not a message), and is the
+    async def sync(self, after: int, changes: int | None = None) -> None:
+        """The page has messages up to seq `after` and the room's changes up to `changes`: the
+        first sync starts the cursors. Each re-adds the socket's groups (after a layer outage),
+        sends what the page is missing (changed bubbles first: read before the messages, which
+        are then at least as new), moves the read marker to what it has (one UPDATE a sync, not a message), and is the
         socket's presence heartbeat."""
         if self.cursor.seq is None:
             last_seq = await database_sync_to_async(selectors.room_last_seq)(self.room.pk)
             self.cursor.start(after=after, last_seq=last_seq)
         await self.groups_renew()
+        await variant_note(room_id=self.room.pk, key=self.variant.key)
+        await self.catch_up_changes(changes)
         await self.catch_up()
         if self.cursor.seq:
             await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
@@ -131,6 +148,35 @@ class RoomConsumer(SidebarConsumer):
         html = fragments.log_replace(room=self.room, title=title, lines=lines, cursor=cursor) if replace else None
         await self.send(text_data=html or fragments.messages_append(lines=lines, cursor=cursor))
 
+    async def catch_up_changes(self, page_has: int | None = None) -> None:
+        """Send, from the database, the current bubbles of the page's messages edited or deleted
+        after this socket's change cursor (before the first sync's: after the page's `page_has`),
+        and move both; too many, and the log is replaced by the latest history."""
+        after = page_has if self.changes.seq is None else self.changes.seq
+        missed = await read_changes(room=self.room, after=after, upto=self.cursor.seq)
+        self.changes.caught_up(missed.last)
+        html = changes_html(lines=[] if missed.replace else missed.lines, change_seq=missed.last)
+        if missed.replace:
+            self.cursor.caught_up(cursor := missed.lines[-1].message.seq)
+            title = self.sidebar.title(self.room.pk, self.room.name)
+            html = fragments.log_replace(room=self.room, title=title, lines=missed.lines, cursor=cursor) + html
+        if after is not None and missed.last != after:
+            await self.send(text_data=html)
+
+    async def message_changed(self, event):
+        """A message of this room was edited or deleted: its new bubble is forwarded if this is the
+        page's next change (a gap is caught up from the database); a message the page does not
+        have yet is first caught up from the database, as it is now."""
+        verdict = self.changes.receive(event["change_seq"])
+        if verdict is Verdict.DROP:
+            return
+        if event["seq"] > self.cursor.seq:
+            await self.catch_up()
+        if verdict is Verdict.FORWARD:
+            await self.send(text_data=variants.push_html(event, self.variant))
+        else:
+            await self.catch_up_changes()
+
     async def chat_message(self, event):
         """A message saved in one of the user's rooms: this room's is forwarded if it is the
         next one in order (a gap is caught up); another room's goes to the sidebar."""
@@ -139,23 +185,32 @@ class RoomConsumer(SidebarConsumer):
             return
         verdict = self.cursor.receive(event["seq"])
         if verdict is Verdict.FORWARD:
-            await self.send(text_data=event["html"])
+            await self.send(text_data=variants.push_html(event, self.variant))
         elif verdict is Verdict.GAP:
             await self.catch_up()
 
     async def chat_typing(self, event):
         """Someone in the room is typing: show it, unless it is this socket's own user."""
         if event["user_id"] != self.scope["user"].pk and self.cursor.seq is not None:
-            await self.send(text_data=event["html"])
+            await self.send(text_data=variants.push_html(event, self.variant))
+
+    async def room_members(self, event):
+        """Someone joined or left the room: its member list and count, as pushed."""
+        await self.send(text_data=variants.push_html(event, self.variant))
 
     async def chat_presence(self, event):
         """Who is online in the room changed: show it."""
-        await self.send(text_data=event["html"])
+        await self.send(text_data=variants.push_html(event, self.variant))
 
     async def room_changed(self, event):
         """A room was renamed or (un)archived: this room's page takes its new header (and
         composer); the sidebar re-reads."""
         if event["room"] == self.room.pk:
             self.room.archived_at = timezone.now() if event["archived"] else None
-            await self.send(text_data=event["html"])
+            await self.send(text_data=variants.push_html(event, self.variant))
         await super().room_changed(event)
+
+    async def chat_reactions(self, event):
+        """A message's reactions changed: its bar, as pushed (rendered again for this socket's
+        variant by the renderer chat.reactions registers)."""
+        await self.send(text_data=variants.push_html(event, self.variant))

@@ -21,7 +21,7 @@ class SidebarConsumer(ChatSocket):
     Joins the user's group and each of their rooms' members group. Sends, to this socket only:
     the whole sidebar on connect and when their memberships change (`sidebar.refresh`) or a
     room of theirs changes (`room.changed`); one entry when a message arrives in one of their
-    rooms (`chat.message`: counted from the event's seq, no query) or they read it elsewhere
+    rooms (`chat.message`: counted from the event's seq and mentions, no query) or they read it elsewhere
     (`membership.read`). Acts on nothing the client sends. Closes 4001 when not logged in, or
     when the session ends (`access.check`, and its AccessGate).
     """
@@ -75,6 +75,10 @@ class SidebarConsumer(ChatSocket):
         if added and loaded:
             self.sidebar.replace(await read_sidebar(self.scope["user"]))
 
+    def title_fragment(self) -> str:
+        """The page's tab title, if this socket keeps it (a room's page does: RoomConsumer)."""
+        return ""
+
     def sidebar_fragment(self) -> str:
         self.sidebar_sent = fragments.sidebar(
             entries=self.sidebar.ordered(), current_room_id=self.sidebar.current_room_id
@@ -84,14 +88,17 @@ class SidebarConsumer(ChatSocket):
     async def sidebar_entry_send(self, entry) -> None:
         if entry is not None:
             self.sidebar_sent = ""  # the page's sidebar is no longer the one last sent whole
-            await self.send(
-                text_data=fragments.sidebar_entry(entry=entry, current_room_id=self.sidebar.current_room_id)
-            )
+            html = fragments.sidebar_entry(entry=entry, current_room_id=self.sidebar.current_room_id)
+            await self.send(text_data=html + self.title_fragment())
 
     async def chat_message(self, event):
-        """A message in one of the user's rooms: its entry counts it, unless the user wrote it."""
-        own = event["author"] == self.scope["user"].pk
-        entry = self.sidebar.move(event["room"], last_seq=event["seq"], last_read_seq=event["seq"] if own else 0)
+        """A message in one of the user's rooms: its entry counts it, unless the user wrote it, and
+        counts it as a mention too if the event names the user among those it mentions."""
+        user_id = self.scope["user"].pk
+        own, mentioned = event["author"] == user_id, user_id in event.get("mentions", ())
+        entry = self.sidebar.move(
+            event["room"], last_seq=event["seq"], last_read_seq=event["seq"] if own else 0, mentioned=mentioned
+        )
         await self.sidebar_entry_send(entry)
 
     async def membership_read(self, event):
@@ -107,7 +114,7 @@ class SidebarConsumer(ChatSocket):
     async def sidebar_send(self) -> None:
         before = self.sidebar_sent
         if self.sidebar_fragment() != before:
-            await self.send(text_data=self.sidebar_sent)
+            await self.send(text_data=self.sidebar_sent + self.title_fragment())
 
     async def room_changed(self, event):
         """One of the user's rooms was renamed, described, archived or restored."""

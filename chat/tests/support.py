@@ -69,11 +69,18 @@ def sync_frame(after: int) -> str:
 SETTLE_KEY = "00000000-5e77-4e00-8000-000000000000"
 
 # Fragments a chat page receives beside its room's traffic: who is online and the sidebar.
-SIDE_FRAGMENTS = ('<div id="presence"', '<nav id="sidebar"', '<li id="sidebar-room-')
+SIDE_FRAGMENTS = (
+    '<div id="presence"',
+    '<nav id="sidebar"',
+    '<li id="sidebar-room-',
+    '<span id="members-count"',
+    '<span hx-swap-oob="innerHTML:#page-title"',
+)
 
 
 def is_side_fragment(frame: str) -> bool:
-    """Whether `frame` is only presence or sidebar news (no message, composer or status)."""
+    """Whether `frame` is only presence, sidebar, member list or tab title news (no message,
+    composer or status)."""
     return frame.lstrip().startswith(SIDE_FRAGMENTS)
 
 
@@ -203,6 +210,6 @@ def add_message(room, author, body: str, created_at=None):
     message = Message.objects.create(
         room=room, author=author, body=body, seq=room.last_seq + 1, created_at=created_at or timezone.now()
     )
-    Room.objects.filter(pk=room.pk).update(last_seq=message.seq, last_message_at=message.created_at)
+    Room.objects.filter(pk=room.pk).update(last_seq=message.seq, last_message_at=message.created_at, last_author=author)
     room.last_seq = message.seq
     return message

@@ -24,7 +24,7 @@ async def receive_push_and_composer(socket) -> tuple[str, str]:
     fails, so they are a barrier for whatever the socket's earlier frames caused (support.ChatSocket)."""
     frames = [await socket.receive_from(), await socket.receive_from()]
     [push] = [html for html in frames if 'id="messages"' in html]
-    [composer] = [html for html in frames if 'id="message-form"' in html]
+    [composer] = [html for html in frames if 'id="id_key"' in html]
     return push, composer
 
 
@@ -72,8 +72,9 @@ async def test_message_posted_is_seen_by_other_member_in_same_room_escaped(lobby
     assert ">ana<" in pushed
 
 
-async def test_sender_receives_the_message_and_a_fresh_composer(lobby_sockets):
-    """The sender sees their own message and an empty composer that replaces theirs by id."""
+async def test_sender_receives_the_message_and_a_fresh_key_but_not_a_new_composer(lobby_sockets):
+    """The sender sees their own message and a fresh key for the composer, alone: the text area
+    (reset by the page itself) is not replaced, so nothing typed meanwhile is lost."""
     room, (ana,) = await lobby_sockets("ana")
 
     sent_key = str(uuid.uuid4())
@@ -81,12 +82,9 @@ async def test_sender_receives_the_message_and_a_fresh_composer(lobby_sockets):
 
     pushed, composer = await receive_push_and_composer(ana)
     assert ">hola<" in pushed
-    assert "hx-swap-oob" not in composer
-    [message_input] = re.findall(r'<input[^>]*name="message"[^>]*>', composer)
-    assert "value=" not in message_input
-    [new_key] = re.findall(r'name="key" value="([^"]+)"', composer)
-    assert new_key != sent_key
-    assert "invalid" not in composer
+    assert "<textarea" not in composer and "hx-swap-oob" not in composer
+    [new_key] = re.findall(r'name="key" id="id_key" value="([^"]+)"', composer)
+    assert new_key != sent_key and uuid.UUID(new_key)
     assert await messages_in(room) == [("ana", "hola")]
 
 
@@ -105,29 +103,30 @@ async def test_member_of_another_room_receives_nothing(lobby_sockets, make_user)
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 4001], ids=["empty", "blank", "4001-chars"])
 async def test_rejected_message_answers_sender_only_and_saves_nothing(lobby_sockets, text):
-    """An invalid message gets an error fragment beside the sender's composer, and nothing else."""
+    """An invalid message gets a card under the sender's composer saying why, and nothing else."""
     room, (ana, bea) = await lobby_sockets("ana", "bea")
 
     await ana.send_to(text_data=post_frame(text))
 
     answer = await ana.receive_from()
-    assert 'id="message-form"' in answer
-    assert 'id="message-errors"' in answer and 'role="alert"' in answer
-    assert 'aria-invalid="true"' in answer
+    assert answer.startswith('<div id="composer-failed" hx-swap-oob="beforeend">')
+    assert 'role="alert"' in answer and "Not sent:" in answer
     assert await messages_in(room) == []
     await ana.send_to(text_data=post_frame("valid"))
     pushed, _composer = await receive_push_and_composer(ana)
     assert await bea.frames_before(pushed) == []
 
 
-async def test_over_long_message_keeps_the_typed_text_in_the_composer(lobby_sockets):
-    """Nothing typed is lost: the rejected composer still holds the text, to shorten it."""
+async def test_over_long_message_keeps_the_typed_text_in_its_card_to_send_again(lobby_sockets):
+    """Nothing typed is lost: the refused message's card holds the text, and its key."""
     _room, (ana,) = await lobby_sockets("ana")
+    key = str(uuid.uuid4())
 
-    await ana.send_to(text_data=post_frame("y" * 4001))
+    await ana.send_to(text_data=post_frame("y" * 4001, key))
 
     answer = await ana.receive_from()
-    assert f'value="{"y" * 4001}"' in answer
+    assert f'<p class="failed-text m-0" dir="auto">{"y" * 4001}</p>' in answer
+    assert f'name="message" value="{"y" * 4001}"' in answer and f'id="failed-{key}"' in answer
     assert "at most 4000 characters" in answer
 
 

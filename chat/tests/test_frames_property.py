@@ -38,10 +38,11 @@ frames = st.lists(st.one_of(text_frames, st.binary(max_size=64)), min_size=1, ma
 
 
 def valid_post(frame) -> tuple[str, uuid.UUID] | None:
-    """The text and key the consumer may store from `frame`, else None.
+    """The text and the key the consumer may store it under from `frame`, else None.
 
     A valid post is a text frame of at most 32 KiB (UTF-8), holding a JSON object with no
-    `after` and no `"typing": true`, whose `key` is a UUID of RFC 4122's variant and whose `message` is a string that,
+    `after`, no `"typing": true` and no `discard`, whose `key` is a UUID of RFC 4122's variant
+    and whose `message` is a string that,
     stripped of white space, has 1 to 4,000 characters, no NUL and no lone surrogate (no
     database stores them), and something visible: not only separators, format, control or
     combining characters."""
@@ -55,19 +56,19 @@ def valid_post(frame) -> tuple[str, uuid.UUID] | None:
     if key.variant != uuid.RFC_4122:
         return None
     text = data.get("message")
-    if "after" in data or data.get("typing") is True or not isinstance(text, str):
+    if "after" in data or data.get("typing") is True or "discard" in data or not isinstance(text, str):
         return None
     text = text.strip()
     if not 0 < len(text) <= 4000 or "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
         return None
     if all(unicodedata.category(c)[0] in "CZM" for c in text):
         return None
-    return text, key
+    return text, uuid.uuid5(key, text)  # stored under a key derived from both (forms.MessageForm)
 
 
 def expected_stored(frames, keys_used: set[uuid.UUID]) -> list[tuple[str, uuid.UUID]]:
     """The messages the consumer stores from `frames`, in order: each valid post whose key is
-    new (one already stored is a resend, or a second text from one composer: refused).
+    new (one already stored is a resend: the same composer key and text).
     `keys_used` is updated with the keys stored."""
     stored = []
     for post in filter(None, map(valid_post, frames)):

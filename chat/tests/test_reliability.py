@@ -1,6 +1,7 @@
 """Every message seen once, in stored order, whatever the socket or the layer does; bad input
 answered and contained."""
 
+import json
 import re
 import uuid
 
@@ -9,7 +10,6 @@ from channels.db import database_sync_to_async
 from django.db import OperationalError
 
 from chat.composer import NOT_SAVED, TOO_FAST, TOO_LARGE
-from chat.messages import STILL_SENDING
 from chat.models import Message
 from chat.ratelimits import message_rate_limits_reset
 from chat.tests.support import join, post_frame, sync_frame
@@ -40,7 +40,7 @@ async def frames_until(socket, last_seq: int, timeout: float = 3) -> list[str]:
 async def post_and_wait(socket, text: str, key: str | None = None) -> str:
     """Post `text` and return the sender's composer answer (skipping pushes)."""
     await socket.send_to(text_data=post_frame(text, key))
-    while 'id="message-form"' not in (frame := await socket.receive_from()):
+    while 'id="id_key"' not in (frame := await socket.receive_from()) and "failed-" not in frame:
         pass
     return frame
 
@@ -143,19 +143,46 @@ async def test_same_composer_sent_twice_is_stored_and_shown_once(lobby_sockets):
     assert [m.body async for m in Message.objects.order_by("seq")] == ["only once", "and then this"]
 
 
-async def test_second_message_from_a_composer_not_yet_reset_is_refused_not_lost(lobby_sockets):
-    """Another text with the same key (sent before the first one's reset came back) is not a
-    resend: the sender gets it back with an error and a new key; sent again, it is stored."""
+async def test_second_message_sent_before_the_fresh_key_came_back_is_stored_not_lost(lobby_sockets):
+    """Another text under the same composer key (typed and sent within the first one's round
+    trip) is a message of its own, not a resend; the first sent again is still one message."""
     _room, (writer,) = await lobby_sockets("ana")
     key = str(uuid.uuid4())
     await post_and_wait(writer, "first", key)
 
     answer = await post_and_wait(writer, "second", key)
+    await post_and_wait(writer, "first", key)
 
-    assert STILL_SENDING in answer and 'value="second"' in answer and key not in answer
-    new_key = re.search(r'name="key" value="([0-9a-f-]+)"', answer).group(1)
-    await post_and_wait(writer, "second", new_key)
+    assert 'id="id_key"' in answer and "failed-" not in answer
     assert [m.body async for m in Message.objects.order_by("seq")] == ["first", "second"]
+
+
+async def test_a_refused_message_tried_again_is_stored_once_and_its_card_goes(lobby_sockets, settings):
+    """Over the limit, the message comes back as a card under its key; "Try again" too soon
+    replaces that card; later it stores the text once (a second try is a resend) and deletes
+    the card; "Discard" deletes a card."""
+    settings.CHAT_MESSAGE_RATE_LIMITS = "1/minute;100/hour"
+    _room, (ana,) = await lobby_sockets("ana")
+    await post_and_wait(ana, "one")
+    key = str(uuid.uuid4())
+    retry = json.dumps({"message": "two", "key": key, "retry": "1"})
+
+    refused = await post_and_wait(ana, "two", key)
+    assert refused.startswith('<div id="composer-failed" hx-swap-oob="beforeend">') and str(TOO_FAST) in refused
+    assert f'<form id="failed-{key}"' in refused and 'name="message" value="two"' in refused
+    await ana.send_to(text_data=retry)
+    while f"failed-{key}" not in (again := await ana.receive_from(timeout=5)):
+        pass  # the push of "one" may come after its composer's answer
+    assert again.startswith(f'<form id="failed-{key}"') and str(TOO_FAST) in again and 'id="id_key"' not in again
+
+    settings.CHAT_MESSAGE_RATE_LIMITS = "100/minute;100/hour"
+    for _ in range(2):
+        await ana.send_to(text_data=retry)
+        answer = await ana.frames_before(f'<div id="failed-{key}" hx-swap-oob="delete"></div>', timeout=5)
+        assert all("failed-" not in frame for frame in answer)
+    await ana.send_to(text_data=json.dumps({"discard": "1", "key": key}))
+    await ana.frames_before(f'<div id="failed-{key}" hx-swap-oob="delete"></div>', timeout=5)  # the push may be late
+    assert [m.body async for m in Message.objects.order_by("seq")] == ["one", "two"]
 
 
 async def test_sender_over_rate_limit_gets_an_error_and_others_are_unaffected(lobby_sockets, settings):
@@ -168,7 +195,7 @@ async def test_sender_over_rate_limit_gets_an_error_and_others_are_unaffected(lo
     refused = await post_and_wait(flooder, "three")
     answer = await post_and_wait(other, "I can still talk")
 
-    assert TOO_FAST in refused and 'value="three"' in refused
+    assert str(TOO_FAST) in refused and 'value="three"' in refused
     assert "invalid" not in answer
     bodies = [body async for body in Message.objects.order_by("seq").values_list("body", flat=True)]
     assert bodies == ["one", "two", "I can still talk"]
@@ -182,7 +209,7 @@ async def test_oversized_frame_is_refused_with_an_error_and_the_socket_stays(lob
     refused = await socket.receive_from()
     answer = await post_and_wait(socket, "small enough")
 
-    assert TOO_LARGE in refused and 'role="alert"' in refused
+    assert str(TOO_LARGE) in refused and 'role="alert"' in refused
     assert "invalid" not in answer
     assert [m async for m in Message.objects.values_list("body", flat=True)] == ["small enough"]
 
@@ -198,7 +225,7 @@ async def test_failed_save_answers_the_sender_and_broadcasts_nothing(lobby_socke
     with monkeypatch.context() as patch:
         patch.setattr("chat.composer.save_message", database_sync_to_async(database_down))
         refused = await post_and_wait(writer, "lost?")
-    assert NOT_SAVED in refused and 'value="lost?"' in refused
+    assert str(NOT_SAVED) in refused and 'value="lost?"' in refused
 
     await post_and_wait(writer, "back")
     [frame] = await frames_until(reader, 1)

@@ -305,7 +305,7 @@ async def test_trusted_origins_are_accepted_and_the_host_must_be_allowed(ana_coo
 
 EXPECTED_DIRECTIVES = {
     "default-src 'self'",
-    "script-src 'self'",
+    "script-src 'self' 'unsafe-eval'",
     "connect-src 'self'",
     "img-src 'self' data:",
     "frame-ancestors 'none'",

@@ -1,0 +1,62 @@
+"""Reading and making profiles: the name others see, and a reader's language and time zone.
+
+`display_name` and `preferences_for` use a profile already loaded with the user
+(`select_related("profile")`, or `"author__profile"` from a message) and otherwise ask the
+database once. They never keep what they read on the user: a user object that lives long (a
+socket's `scope["user"]`) would otherwise show a name or a zone changed since.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from .models import Profile, time_zone_names
+
+
+def profile_for(user) -> Profile:
+    """`user`'s profile, made (empty) if they have none yet. One or two queries (three on the
+    first call). Raises nothing else: two first calls at once both get the one row."""
+    profile, _created = Profile.objects.get_or_create(user=user)
+    return profile
+
+
+def _loaded_profile(user) -> tuple[bool, Profile | None]:
+    """`(True, profile or None)` if `user`'s profile (or its absence) is already loaded on it,
+    else `(False, None)`."""
+    related = get_user_model().profile.related
+    if related.is_cached(user):
+        return True, related.get_cached_value(user)
+    return False, None
+
+
+def display_name(user) -> str:
+    """What to call `user` in bubbles and lists: their display name, else their username. No
+    query if the profile was loaded with `user` (select_related), else one."""
+    loaded, profile = _loaded_profile(user)
+    if loaded:
+        name = profile.display_name if profile else ""
+    else:
+        name = Profile.objects.filter(user_id=user.pk).values_list("display_name", flat=True).first() or ""
+    return name or user.get_username()
+
+
+def preferences_for(user) -> tuple[str, str]:
+    """`(language, time zone name)` for `user` (anyone, signed in or not).
+
+    The language is a code of settings.LANGUAGES, or "" when none is saved (or the saved one is
+    no longer offered): follow the browser's. The time zone is an IANA name, settings.TIME_ZONE
+    when none is saved (or the saved one is unknown to this machine). No query for an anonymous
+    user or one whose profile is loaded (select_related("profile")), else one. For the sockets:
+    call it from synchronous code (database_sync_to_async)."""
+    language, zone = "", ""
+    if user.is_authenticated:
+        loaded, profile = _loaded_profile(user)
+        if loaded:
+            language, zone = (profile.language, profile.time_zone) if profile else ("", "")
+        else:
+            row = Profile.objects.filter(user_id=user.pk).values_list("language", "time_zone").first()
+            language, zone = row or ("", "")
+    if language not in dict(settings.LANGUAGES):
+        language = ""
+    if zone not in time_zone_names():
+        zone = settings.TIME_ZONE
+    return language, zone

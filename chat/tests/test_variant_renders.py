@@ -1,0 +1,93 @@
+"""Pushes rendered once per variant present, never once per reader: by the first socket of a
+variant in each process (a memo), or by the sender for the variants a room's page has
+(chat.variant_rooms)."""
+
+import uuid
+
+import pytest
+
+from chat import fragments, variant_rooms, variants
+from chat.heartbeat import heartbeat
+from chat.tests.support import create_room, post_barrier
+from chat.tests.test_variants import BOGOTA, as_the_page_shows_first, message_push, open_tab, person
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
+
+
+@pytest.fixture(autouse=True)
+def rooms_variants_of_this_test_only(monkeypatch):
+    """Room variants noted by this test alone: its own cache keys, no renewal remembered."""
+    prefix = uuid.uuid4().hex
+    monkeypatch.setattr(variant_rooms, "_key", lambda room_id: f"test:{prefix}:{room_id}")
+    variant_rooms._renewed.clear()
+    variant_rooms.breaker.reset()
+
+
+@pytest.fixture
+def renders(monkeypatch) -> list[int]:
+    """One entry per message fragment rendered (fragments.messages_append) from now on."""
+    counted: list[int] = []
+    render = fragments.messages_append
+    monkeypatch.setattr(fragments, "messages_append", lambda **kw: counted.append(1) or render(**kw))
+    return counted
+
+
+async def test_many_sockets_of_one_variant_cost_one_render_between_them(make_user, monkeypatch, renders):
+    """Five readers in Bogotá and one with the site's variant, the sender not told of Bogotá: a
+    message is rendered twice in all (the site's variant by its sender, Bogotá's once, by the
+    first of its sockets) and the five Bogotá sockets get the same bytes."""
+    monkeypatch.setattr(variant_rooms, "variant_rooms_enabled", lambda: False)
+    ana = await person(make_user, "ana")
+    bogotanos = [await person(make_user, f"b{n}", BOGOTA) for n in range(5)]
+    room = await create_room("Lobby")
+    sockets = [await open_tab(room, user) for user in [ana, *bogotanos]]
+    renders.clear()
+
+    await post_barrier(room, ana)
+    pushes = [await message_push(socket) for socket in sockets]
+    assert len(renders) == 2
+    assert len(set(pushes[1:])) == 1 and pushes[0] != pushes[1]
+    for socket in sockets:
+        await socket.disconnect()
+
+
+async def test_the_heartbeat_renders_once_per_variant_present(make_user, monkeypatch):
+    """Two Bogotá sockets and one of the site's variant in a room: a beat renders the status
+    twice, and the two Bogotá sockets get the same frame."""
+    people = [await person(make_user, name, variant) for name, variant in (("a", None), ("b", BOGOTA), ("c", BOGOTA))]
+    room = await create_room("Lobby")
+    sockets = [await open_tab(room, user) for user in people]
+    statuses = []
+    status = fragments.status
+    monkeypatch.setattr(fragments, "status", lambda *a, **kw: statuses.append(1) or status(*a, **kw))
+
+    await heartbeat().beat()
+    frames = [await socket.receive_from() for socket in sockets]
+    assert len(statuses) == 2 and frames[1] == frames[2] and 'id="room-status"' in frames[1]
+    for socket in sockets:
+        await socket.disconnect()
+
+
+async def test_the_sender_renders_each_variant_a_rooms_page_has_and_its_sockets_none(
+    make_user, monkeypatch, renders, layer_events
+):
+    """With the room's variants shared (as with Redis), the sender renders the message in the
+    site's variant and in Bogotá's; the Bogotá sockets send those bytes, rendering nothing."""
+    monkeypatch.setattr(variant_rooms, "variant_rooms_enabled", lambda: True)
+    ana, bea, cy = [
+        await person(make_user, name, variant) for name, variant in (("ana", None), ("bea", BOGOTA), ("cy", BOGOTA))
+    ]
+    room = await create_room("Lobby")
+    sockets = [await open_tab(room, user) for user in (ana, bea, cy)]
+    renders.clear()
+    variants._memo.clear()
+
+    await post_barrier(room, ana)
+    pushes = [await message_push(socket) for socket in sockets]
+    [event] = [event for _group, event in layer_events if event["type"] == "chat.message"]
+    assert list(event["rendered"]) == ["es America/Bogota"] and len(renders) == 2 and not variants._memo
+    assert (
+        pushes[1] == pushes[2] == event["rendered"]["es America/Bogota"] == await as_the_page_shows_first(room, BOGOTA)
+    )
+    for socket in sockets:
+        await socket.disconnect()

@@ -1,0 +1,249 @@
+"""Each reader's variant (language × time zone), and pushes rendered once per variant, not per reader.
+
+A socket's variant is decided once, at connect (`socket_variant`): the user's saved language,
+else the page's language cookie, else the handshake's Accept-Language, else the site's; their
+saved time zone, else the site's. The socket renders whatever is its own in that variant.
+
+A push to a group is rendered once by its sender, in the site's default variant, and in each
+other variant its room's page has (chat.variant_rooms, with Redis). It carries the plain data
+it was rendered from too (`again`: one JSON string, which the in-memory layer's copy per socket
+and Redis's msgpack pass as one value): a socket of a variant the sender did not render renders
+it from that data, without a query, once per variant and process (a memo: `push_html`). So a
+push is never rendered once per recipient, and a message's day separator and grouping are
+worked out again in each reader's time zone. See docs/architecture.md, "Variants".
+"""
+
+import contextlib
+import datetime
+import json
+import uuid
+import zoneinfo
+from typing import NamedTuple
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils import timezone, translation
+from django.utils.translation.trans_real import language_code_re, parse_accept_lang_header
+
+from accounts.models import Profile
+from accounts.profiles import display_name, preferences_for
+
+from . import attachments, fragments
+from .models import Message, Room
+from .presence import Present
+from .selectors import LogLine
+from .variant_rooms import variants_in
+
+# Pushes rendered again for a variant in this process, the oldest forgotten past this many: its
+# sockets take a push within milliseconds of each other, and the bound keeps memory flat.
+MEMO_SIZE = 1024
+_memo: dict[tuple[str, "Variant"], str] = {}
+
+
+class Variant(NamedTuple):
+    """How a reader is shown things: `language`, a code of settings.LANGUAGES ("es"), and
+    `zone`, an IANA time zone name ("America/Bogota")."""
+
+    language: str
+    zone: str
+
+    @property
+    def key(self) -> str:
+        """How a push names the variant it was rendered in: "es America/Bogota"."""
+        return f"{self.language} {self.zone}"
+
+    @contextlib.contextmanager
+    def active(self):
+        """Render in this variant inside the block (Django's translation and time zone
+        overrides; what was active before is back after it, in this task or thread only)."""
+        with translation.override(self.language), timezone.override(zoneinfo.ZoneInfo(self.zone)):
+            yield
+
+
+def _site_language() -> str:
+    try:
+        return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def default_variant() -> Variant:
+    """The site's variant: settings.LANGUAGE_CODE (as offered by settings.LANGUAGES: "en-us" is
+    "en") and settings.TIME_ZONE. What a reader with no preference and no browser language
+    gets, and what every push is first rendered in."""
+    return Variant(_site_language(), settings.TIME_ZONE)
+
+
+def active(variant: Variant | None):
+    """A context manager rendering in `variant` (None: the site's default)."""
+    return (variant or default_variant()).active()
+
+
+def _offered(code: str | None) -> str | None:
+    """The language of settings.LANGUAGES that `code` ("es-CO") asks for, or None."""
+    if not code or not language_code_re.search(code):
+        return None
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return None
+
+
+def variant_choose(*, language: str, zone: str, headers=(), cookies=None) -> Variant:
+    """The variant of a socket whose user saved `language` ("" for none) and `zone` (an IANA
+    name: accounts.profiles.preferences_for gives the site's when none is saved), opened with
+    the handshake's `headers` (ASGI: (bytes, bytes) pairs) and `cookies` (a dict). Without a
+    saved language: the language cookie, then Accept-Language, then the site's (the order of
+    Django's LocaleMiddleware, so the socket speaks as its page does)."""
+    chosen = language or _offered((cookies or {}).get(settings.LANGUAGE_COOKIE_NAME))
+    if not chosen:
+        header = next((value.decode("latin-1") for name, value in headers if name == b"accept-language"), "")
+        for code, _quality in parse_accept_lang_header(header):
+            if code == "*":
+                break
+            if chosen := _offered(code):
+                break
+    return Variant(chosen or _site_language(), zone)
+
+
+async def socket_variant(scope) -> Variant:
+    """The variant of the socket of `scope` (a signed-in user's; variant_choose). One query
+    (the user's profile), through the database thread."""
+    language, zone = await database_sync_to_async(preferences_for)(scope["user"])
+    return variant_choose(language=language, zone=zone, headers=scope.get("headers", ()), cookies=scope.get("cookies"))
+
+
+# A push's data: model instances as their columns (datetimes and UUIDs as strings), users as
+# [id, username, display name]. Rebuilt instances are never saved: they only fill templates.
+def _instance_data(instance: models.Model) -> dict:
+    data, deferred = {}, instance.get_deferred_fields()  # a deferred column would cost a query
+    for field in instance._meta.concrete_fields:
+        if field.attname not in deferred:
+            value = getattr(instance, field.attname)
+            if isinstance(value, uuid.UUID):
+                value = str(value)
+            elif isinstance(value, datetime.date | datetime.time):
+                value = value.isoformat()
+            data[field.attname] = value
+    return data
+
+
+def _instance_from(model: type[models.Model], data: dict) -> models.Model:
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    return model(**{name: None if value is None else fields[name].to_python(value) for name, value in data.items()})
+
+
+def _user_data(user) -> list:
+    return [user.pk, user.get_username(), display_name(user)]
+
+
+def _user_from(data: list):
+    user = get_user_model()(pk=data[0], username=data[1])
+    user.profile = Profile(display_name=data[2])  # the template's display_name reads it, no query
+    return user
+
+
+def _time(value: datetime.datetime | None) -> str | None:
+    return value and value.isoformat()
+
+
+def _line_from(data: dict) -> LogLine:
+    """The pushed message as a log line told in the active time zone: its day separator and
+    grouping against the message before it, as selectors.LogLine.after."""
+    message = _instance_from(Message, data["message"])
+    message.room, message.author = _instance_from(Room, data["room"]), _user_from(data["author"])
+    attachments.attachments_restore(message, data.get("attachments", []))
+    at = data["previous_at"] and datetime.datetime.fromisoformat(data["previous_at"])
+    return LogLine.after(message, author_id=data["previous_author_id"], at=at)
+
+
+# How each kind of push is rendered from its data, in the active variant.
+RENDERERS = {
+    "message": lambda data: fragments.messages_append(lines=[_line_from(data)], cursor=data["message"]["seq"]),
+    "typing": lambda data: fragments.typing(typist=data["typist"]),
+    "presence": lambda data: fragments.presence(
+        shown=None if data["shown"] is None else [Present(*present) for present in data["shown"]], total=data["total"]
+    ),
+    "room": lambda data: fragments.room_changed(room=_instance_from(Room, data["room"]), composer=data["composer"]),
+    "members": lambda data: fragments.members_changed(
+        room=_instance_from(Room, data["room"]),
+        members=[_user_from(member) for member in data["members"]],
+        members_count=data["count"],
+    ),
+}
+
+
+def push(kind: str, data: dict, *, room_id: int | None = None) -> dict:
+    """The fields a group event carries for a push of `kind` (a key of RENDERERS) made from
+    `data` (JSON-able): `html`, rendered here in the site's default variant (whatever the caller
+    has active: a poster's language never leaks to others), the `variant` it is in (its key),
+    `again`, the JSON of kind, data and a key unique to this push, for the sockets of other
+    variants (push_html), and with `room_id` (senders in a thread only: one cache read),
+    `rendered`: the push in each other variant on that room's page (chat.variant_rooms)."""
+    variant = default_variant()
+    with variant.active():
+        html = RENDERERS[kind](data)
+    again = json.dumps({"kind": kind, "key": uuid.uuid4().hex, "data": data}, separators=(",", ":"))
+    fields = {"html": html, "variant": variant.key, "again": again}
+    others = [key for key in variants_in(room_id) if key != variant.key] if room_id else []
+    if others:
+        fields["rendered"] = {}
+        for key in others:
+            with Variant(*key.split(" ", 1)).active():
+                fields["rendered"][key] = RENDERERS[kind](data)
+    return fields
+
+
+def message_push(line: LogLine) -> dict:
+    """push() of a new message (`line`, as selectors.LogLine.after made it). Costs a query for
+    the author's display name unless their profile is loaded, as the bubble alone would."""
+    message = line.message
+    data = {
+        "message": _instance_data(message),
+        "room": _instance_data(message.room),
+        "author": _user_data(message.author),
+        "attachments": attachments.attachments_data(message),
+    }
+    data["message"].pop("client_key", None)  # the sender's composer key: no one else's business
+    data.update(previous_author_id=line.previous_author_id, previous_at=_time(line.previous_at))
+    return push("message", data, room_id=message.room_id)
+
+
+def presence_push(*, shown: list | None, total: int) -> dict:
+    """push() of who is online (fragments.presence's arguments)."""
+    shown_data = None if shown is None else [[p.username, p.user_id, p.name] for p in shown]
+    return push("presence", {"shown": shown_data, "total": total})
+
+
+def room_push(*, room: Room, composer: bool) -> dict:
+    """push() of a room's header, and its composer if `composer` (fragments.room_changed)."""
+    return push("room", {"room": _instance_data(room), "composer": composer}, room_id=room.pk)
+
+
+def members_push(*, room: Room, members: list, members_count: int) -> dict:
+    """push() of a room's member list (fragments.members_changed); `members` with their profiles
+    loaded (selectors.room_members), so no query."""
+    members_data = [_user_data(member) for member in members]
+    data = {"room": _instance_data(room), "members": members_data, "count": members_count}
+    return push("members", data, room_id=room.pk)
+
+
+def push_html(event: dict, variant: Variant | None) -> str:
+    """The bytes of the pushed `event` (made by push()) for a socket of `variant` (None: the
+    site's): the event's own html in its variant, or as its sender rendered it for `variant`,
+    else rendered again from its data, once per variant and process (a memo of the MEMO_SIZE
+    latest)."""
+    if variant is None or event["variant"] == variant.key:
+        return event["html"]
+    key = (event["again"], variant)
+    html = event.get("rendered", {}).get(variant.key) or _memo.get(key)
+    if html is None:
+        again = json.loads(event["again"])
+        with variant.active():
+            html = RENDERERS[again["kind"]](again["data"])
+        _memo[key] = html
+        if len(_memo) > MEMO_SIZE:
+            del _memo[next(iter(_memo))]
+    return html
