@@ -147,9 +147,12 @@ def room_changed_broadcast(*, room, composer: bool = False) -> None:
 
 def members_broadcast(*, room) -> None:
     """Push `room`'s member list and count, rendered once, to the sockets on its page
-    (`room.members`): someone joined, was invited, left or was removed. Two queries."""
+    (`room.members`): someone joined, was invited, left or was removed. Two queries, and one
+    read of who is online, to keep the list's online marks."""
     members, count = room_members(room)
-    push = variants.members_push(room=room, members=members, members_count=count)
+    shown, _total = async_to_sync(presence_list)(room_id=room.pk)
+    online_ids = [present.user_id for present in shown or []]
+    push = variants.members_push(room=room, members=members, members_count=count, online_ids=online_ids)
     async_to_sync(group_send)(page_group(room), {"type": "room.members", **push})
 
 

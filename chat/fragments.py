@@ -25,6 +25,7 @@ ROOM_CHANGED = "chat/pushes/room_changed.html"
 COMPOSER_ANSWER = "chat/pushes/composer_answer.html"
 PAGE_TITLE = "chat/pushes/page_title.html"
 MEMBERS_CHANGED = "chat/pushes/members_changed.html"
+PRESENCE_CHANGED = "chat/pushes/presence_changed.html"
 # Elements of the page that are also pushed alone.
 COMPOSER = "chat/room/_composer.html"
 COMPOSER_PENDING = "chat/room/_composer_pending.html"
@@ -69,11 +70,12 @@ def composer_answer(
     return _render(COMPOSER_ANSWER, context)
 
 
-def members_changed(*, room, members: list, members_count: int) -> str:
+def members_changed(*, room, members: list, members_count: int, online_ids: list[int]) -> str:
     """The room's member list (`members`, the first selectors.MEMBERS_SHOWN) and count, alike
-    for every reader: what differs per reader (their own "Leave", "Remove" for managers) is
-    styled by their page (chat/room/_reader_style.html)."""
-    context = {"room": room, "members": members, "members_count": members_count}
+    for every reader, those in `online_ids` (user ids) marked online: what differs per reader
+    (their own "Leave", "Remove" for managers) is styled by their page
+    (chat/room/_reader_style.html)."""
+    context = {"room": room, "members": members, "members_count": members_count, "online_ids": online_ids}
     return _render(MEMBERS_CHANGED, {**context, "members_more": members_count - len(members)})
 
 
@@ -102,12 +104,19 @@ def typing(*, typist: str) -> str:
     return _render(TYPING, {"typist": typist})
 
 
+PRESENCE_NAMED = 12  # the online users "Online now" names; "and N more" for the rest
+
+
 def presence(*, shown: list | None, total: int) -> str:
-    """Who has the room open: `shown` (presence.Present) by name, and how many more of `total`;
-    `shown` None when that cannot be known (presence's store is away)."""
+    """Who has the room open: the first PRESENCE_NAMED of `shown` (presence.Present) by name,
+    how many more of `total`, and an online mark beside each of `shown` in the members panel
+    (the others' marks cleared); `shown` None when that cannot be known (presence's store is
+    away): no names, no marks."""
     if shown is None:
-        return _render(PRESENCE, {"unknown": True})
-    return _render(PRESENCE, {"online": shown, "more": total - len(shown)})
+        return _render(PRESENCE_CHANGED, {"unknown": True})
+    named = shown[:PRESENCE_NAMED]
+    context = {"online": named, "more": total - len(named), "online_ids": [present.user_id for present in shown]}
+    return _render(PRESENCE_CHANGED, context)
 
 
 def sidebar(*, entries: list, current_room_id: int | None) -> str:

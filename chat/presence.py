@@ -208,7 +208,10 @@ async def presence_remove(*, room_id: int, user, channel_name: str) -> bool:
     return await _guarded(False, "remove", room_id, Present(user.get_username(), user.pk), channel_name)
 
 
-async def presence_list(*, room_id: int, limit: int = 12) -> tuple[list[Present] | None, int]:
+ONLINE_LISTED = 100  # as many as a members panel lists (chat.selectors.MEMBERS_SHOWN), to mark them
+
+
+async def presence_list(*, room_id: int, limit: int = ONLINE_LISTED) -> tuple[list[Present] | None, int]:
     """`(shown, total)`: at most `limit` of the users online in room `room_id` (the most
     recently active), sorted by username, and how many are online in all; `(None, 0)` when it
     cannot be known (Redis away)."""

@@ -171,6 +171,7 @@ RENDERERS = {
         room=_instance_from(Room, data["room"]),
         members=[_user_from(member) for member in data["members"]],
         members_count=data["count"],
+        online_ids=data["online"],
     ),
 }
 
@@ -222,11 +223,11 @@ def room_push(*, room: Room, composer: bool) -> dict:
     return push("room", {"room": _instance_data(room), "composer": composer}, room_id=room.pk)
 
 
-def members_push(*, room: Room, members: list, members_count: int) -> dict:
+def members_push(*, room: Room, members: list, members_count: int, online_ids: list[int]) -> dict:
     """push() of a room's member list (fragments.members_changed); `members` with their profiles
     loaded (selectors.room_members), so no query."""
     members_data = [_user_data(member) for member in members]
-    data = {"room": _instance_data(room), "members": members_data, "count": members_count}
+    data = {"room": _instance_data(room), "members": members_data, "count": members_count, "online": online_ids}
     return push("members", data, room_id=room.pk)
 
 

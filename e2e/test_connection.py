@@ -18,11 +18,15 @@ def test_a_page_whose_server_went_away_says_so_keeps_what_is_sent_and_sends_it_w
         ana = sign_up(new_page(url), "ana")
         enter_room(ana, "Lobby")
         expect(ana.get_by_role("list", name="Online now")).to_contain_text("ana")
+        ana.get_by_text("Members (1)").click()
+        own_mark = ana.get_by_role("list", name="Members").locator(".member-online-mark")
+        expect(own_mark).to_be_visible()
         server.kill()
         server.wait()
         expect(ana.get_by_text("Reconnecting…")).to_be_visible(timeout=15_000)
         expect(ana.get_by_role("status")).to_have_count(0)  # "Connected" is hidden
         expect(ana.get_by_role("list", name="Online now")).to_be_hidden()
+        expect(own_mark).to_be_hidden()  # the members panel's marks go stale with it
         composer = ana.get_by_label("Message", exact=True)
         composer.fill("written while away")
         composer.press("Enter")
@@ -34,3 +38,4 @@ def test_a_page_whose_server_went_away_says_so_keeps_what_is_sent_and_sends_it_w
         expect(ana.get_by_role("status")).to_have_text("Connected")
         expect(ana.get_by_text("Reconnecting…")).to_be_hidden()
         expect(ana.get_by_role("list", name="Online now")).to_contain_text("ana")
+        expect(own_mark).to_be_visible()

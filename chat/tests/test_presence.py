@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from accounts.models import Profile
+from chat.memberships import membership_join
 from chat.presence import Present, presence_list, presence_touch
 from chat.presence_pushes import PresencePushes
 from chat.rooms import room_get_or_create
@@ -23,6 +24,17 @@ def online_in(fragment: str) -> list[str]:
     """The usernames a presence fragment shows, in order."""
     assert 'id="presence"' in fragment
     return re.findall(r'<li class="list-inline-item presence-user">([^<]+)</li>', fragment)
+
+
+def marked_in(fragment: str) -> set[int]:
+    """The user ids a presence fragment marks online in the members panel, having cleared every
+    mark first (the clearing swap must come before the filling one)."""
+    clear = fragment.index('<div hx-swap-oob="innerHTML:.members .member-online"></div>')
+    filling = re.search(r'hx-swap-oob="innerHTML:#member-online-anchor([^"]*)"', fragment)
+    if filling is None:
+        return set()
+    assert clear < filling.start() and "member-online-mark live" in fragment[filling.end() :]
+    return {int(user_id) for user_id in re.findall(r"\.member\[data-user='(\d+)'\] \.member-online", filling[1])}
 
 
 async def presence_of(socket, timeout: float = 1) -> str:
@@ -149,3 +161,24 @@ async def test_the_push_schedule_sends_at_once_then_once_for_all_the_changes_tha
     assert sent == [7]
     await schedule.waiting[7]
     assert sent == [7, 7]
+
+
+async def test_the_members_panel_marks_who_is_online_and_unmarks_who_left(lobby_and_people, make_user):
+    """Each presence push clears the members panel's online marks and marks those online; a
+    member list pushed on a join keeps the marks of those online, and not of the newcomer
+    without a socket."""
+    room, ana, bea = await lobby_and_people()
+    anas = await join(room.slug, ana)
+    beas = await join(room.slug, bea)
+    assert marked_in(await presence_of(anas)) == {ana.pk, bea.pk}
+
+    await beas.disconnect()
+    assert marked_in(await presence_of(anas)) == {ana.pk}
+
+    cy = await database_sync_to_async(make_user)("cy")
+    await database_sync_to_async(membership_join)(room=room, user=cy)
+    while not (members := await anas.receive_side()).startswith('<span id="members-count">'):
+        pass
+    marked = re.findall(r'data-user="(\d+)">\s*<span class="member-online">(<span class="member-online-mark)?', members)
+    assert {int(user_id): bool(mark) for user_id, mark in marked} == {ana.pk: True, bea.pk: False, cy.pk: False}
+    await anas.disconnect()

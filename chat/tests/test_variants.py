@@ -189,7 +189,7 @@ async def test_typing_an_archiving_and_a_new_member_reach_a_reader_in_their_own_
         pass
     members, count = await database_sync_to_async(room_members)(room)
     assert pushed == await rendered_in(
-        BOGOTA, fragments.members_changed, room=room, members=members, members_count=count
+        BOGOTA, fragments.members_changed, room=room, members=members, members_count=count, online_ids=[ana.pk, bea.pk]
     )
     for socket in (anas, beas):
         await socket.disconnect()
