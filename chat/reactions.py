@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.profiles import display_name
@@ -82,21 +82,35 @@ def reaction_groups(message: Message) -> list[ReactionGroup]:
 
 
 class ReactionBar(NamedTuple):
-    """What a message's bar shows: message `message_id`'s `groups`, then the `palette`."""
+    """What a message's bar shows: message `message_id`'s `groups`, then the `palette` (each
+    emoji with its button's label, palette_labelled)."""
 
     message_id: int
     groups: list[ReactionGroup]
-    palette: tuple[str, ...]
+    palette: tuple[tuple[str, str], ...]
+
+
+_labelled: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, str], ...]] = {}
+
+
+def palette_labelled() -> tuple[tuple[str, str], ...]:
+    """The palette's emojis, each with its button's label ("React with 👍") in the active
+    language: translated once per language and process, since every bubble shows them (six
+    translations a bubble were a third of its render)."""
+    key = (get_language() or "", reaction_palette())
+    if key not in _labelled:
+        _labelled[key] = tuple((emoji, gettext("React with %(emoji)s") % {"emoji": emoji}) for emoji in key[1])
+    return _labelled[key]
 
 
 def reaction_bar(message: Message) -> ReactionBar:
     """`message`'s bar (reaction_groups: no query when prefetched or new)."""
-    return ReactionBar(message.pk, reaction_groups(message), reaction_palette())
+    return ReactionBar(message.pk, reaction_groups(message), palette_labelled())
 
 
 def reactions_html(*, message_id: int, groups: list[ReactionGroup]) -> str:
     """Message `message_id`'s bar showing `groups`, with the palette; in the active language."""
-    bar = ReactionBar(message_id, groups, reaction_palette())
+    bar = ReactionBar(message_id, groups, palette_labelled())
     return render_to_string(REACTIONS_BAR, {"bar": bar}).strip()
 
 
