@@ -56,6 +56,10 @@ class ChatSocket(AsyncWebsocketConsumer):
                 await super().dispatch(message)
         except StopConsumer:
             raise
+        except OSError as error:
+            # The client went away while a push was being sent to it (uvicorn raises its
+            # ClientDisconnected, an OSError): its disconnect follows; nothing went wrong here.
+            logger.info("socket gone during %s, %s: %r", message["type"], self.where(), error)
         except Exception:
             logger.exception("socket handler raised on %s, %s", message["type"], self.where())
             if message["type"] == "websocket.connect":

@@ -193,6 +193,26 @@ async def test_a_handler_that_raises_answers_nothing_and_keeps_the_socket(make_u
     await anas.disconnect()
 
 
+async def test_a_push_to_a_client_gone_mid_send_is_no_error(make_user, monkeypatch, caplog):
+    """uvicorn raises ClientDisconnected (an OSError) when a push meets a client that has just
+    gone: logged as the socket gone, not as a handler that raised (a shutdown is no fault)."""
+    ana = await database_sync_to_async(make_user)("ana")
+    room = (await database_sync_to_async(room_get_or_create)(name="Lobby"))[0]
+    anas = await join(room.slug, ana)
+    sent = asyncio.Event()
+
+    async def gone(self, **kwargs):
+        sent.set()
+        raise ConnectionResetError("client disconnected")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("chat.consumers.room.RoomConsumer.send", gone)
+        await anas.send_to(text_data=post_frame("hola"))
+        await asyncio.wait_for(sent.wait(), 2)  # the handler raised and was answered before this returns
+    assert "socket gone during" in caplog.text and "handler raised" not in caplog.text
+    await anas.disconnect()
+
+
 async def test_an_outsider_cannot_tell_a_private_room_from_a_missing_one(make_user):
     ana, cy = await database_sync_to_async(make_user)("ana"), await database_sync_to_async(make_user)("cy")
     plans = await database_sync_to_async(room_create_private)(name="Plans", creator=ana)
