@@ -32,6 +32,7 @@ COMPOSER_PENDING = "chat/room/_composer_pending.html"
 STATUS = "chat/room/_status.html"
 TYPING = "chat/room/_typing.html"
 PRESENCE = "chat/room/_presence.html"
+JUMP_LABEL = "chat/room/_jump_label.html"
 SIDEBAR = "chat/sidebar/_sidebar.html"
 SIDEBAR_ENTRY = "chat/sidebar/_entry.html"
 # The attach form, also the answer to its htmx POST (chat/attachment_views.py).
@@ -102,6 +103,12 @@ def socket_ended(state: str, *, composer: bool) -> str:
 def typing(*, typist: str) -> str:
     """ "<typist> is typing…", which the page hides by itself 4 s later (CSS)."""
     return _render(TYPING, {"typist": typist})
+
+
+def jump_label(*, unseen: int) -> str:
+    """The label of "Jump to latest": how many messages came while the reader was scrolled up
+    (`unseen`), or with none its plain text (chat.unseen)."""
+    return _render(JUMP_LABEL, {"unseen": unseen})
 
 
 PRESENCE_NAMED = 12  # the online users "Online now" names; "and N more" for the rest

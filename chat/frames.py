@@ -44,11 +44,20 @@ class Discard:
 
 
 @dataclass(frozen=True)
+class Scrolled:
+    """`{"scrolled": "up"}` from "Jump to latest" as it comes into view (the reader scrolled up
+    from the newest message), `{"scrolled": "bottom"}` from the log's end as it does (they are
+    back at it): htmx's `intersect` trigger, no script."""
+
+    up: bool
+
+
+@dataclass(frozen=True)
 class TooLarge:
     """A text frame over the size limit: refused with an error, unread."""
 
 
-Frame = Sync | Typing | Post | Discard | TooLarge
+Frame = Sync | Typing | Post | Discard | Scrolled | TooLarge
 
 
 def as_seq(value) -> int | None:
@@ -80,6 +89,8 @@ def frame_parse(text: str | None, *, max_bytes: int) -> Frame | None:
         return Typing()
     if "discard" in data:
         return Discard(data.get("key"))
+    if data.get("scrolled") in ("up", "bottom"):
+        return Scrolled(data["scrolled"] == "up")
     if isinstance(data.get("message"), str):
         return Post(data["message"], data.get("key"), retry="retry" in data)
     return None

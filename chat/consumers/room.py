@@ -15,6 +15,7 @@ from ..heartbeat import heartbeat
 from ..memberships import membership_join, membership_mark_read
 from ..models import Room
 from ..presence import presence_list
+from ..unseen import Unseen
 from ..variant_rooms import variant_note
 from .base import CLOSE_ROOM_NOT_FOUND
 from .sidebar import SidebarConsumer
@@ -49,7 +50,8 @@ class RoomConsumer(SidebarConsumer):
     In (frames.frame_parse): `Post` from the composer or a refused message's card (the author
     is always `scope["user"]`), `Discard` from a card,
     `Sync` from the page's sync form on every (re)connect and every CHAT_SYNC_SECONDS (answered
-    with what the page is missing; also the presence heartbeat), `Typing`; nothing else. Each
+    with what the page is missing; also the presence heartbeat), `Typing`, `Scrolled` (what
+    "Jump to latest" counts: chat.unseen); nothing else. Each
     frame re-checks access (AccessGate); a flood closes with 1008 (frames.FrameBudget).
     Out: on connect the status, sidebar and presence; each message once, in seq order (`Cursor`);
     presence, typing, the header; the sender's composer. Closes 4004, 4003 (removed), 4001."""
@@ -65,6 +67,7 @@ class RoomConsumer(SidebarConsumer):
         and join the room's page group."""
         self.cursor = Cursor()
         self.changes = Cursor()  # the same rules for the room's edits and deletions (chat.changes)
+        self.unseen = Unseen(user.pk)  # what "Jump to latest" counts (chat.unseen)
         room = await room_admission(slug=self.scope["url_route"]["kwargs"]["slug"], user=user)
         if room is None:
             logger.info("socket refused: no such room or not a member, %s user=%s", self.where(), user.pk)
@@ -118,6 +121,9 @@ class RoomConsumer(SidebarConsumer):
             await self.send(text_data=await composer_reply(room=self.room, user=self.scope["user"], post=frame))
         elif isinstance(frame, frames.Discard):
             await self.send(text_data=composer_discard(frame))
+        elif isinstance(frame, frames.Scrolled):
+            if label := self.unseen.scrolled(up=frame.up):
+                await self.send(text_data=label)
         else:
             await self.send(text_data=composer_too_large())
 
@@ -186,6 +192,8 @@ class RoomConsumer(SidebarConsumer):
         verdict = self.cursor.receive(event["seq"])
         if verdict is Verdict.FORWARD:
             await self.send(text_data=variants.push_html(event, self.variant))
+            if label := self.unseen.arrived(event["author"]):
+                await self.send(text_data=label)
         elif verdict is Verdict.GAP:
             await self.catch_up()
 

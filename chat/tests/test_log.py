@@ -3,6 +3,7 @@ unread when they missed more than a page, with newer pages on demand), and the t
 count of what is unread elsewhere, live."""
 
 import datetime
+import json
 import re
 
 import pytest
@@ -203,3 +204,28 @@ def test_the_composer_suggests_the_members_an_at_name_may_name(make_user):
     assert "@camilo" in typed and "@carla" in typed and "@cata" not in typed and "@ana" not in typed
     assert plain.strip().startswith('<p id="mention-suggestions"') and "@carla" not in plain
     assert client.get("/chat/lobby/mentions/suggest/?message=x").status_code == 405
+
+
+def jump_labels(frames: list[str]) -> list[str]:
+    """The texts of the "Jump to latest" labels among `frames`."""
+    labels = [re.search(r'<span id="jump-label">(.*?)</span>$', frame, re.S) for frame in frames]
+    return [re.sub(r"<[^>]+>", "|", label[1]) for label in labels if label]
+
+
+async def test_jump_to_latest_counts_what_came_while_its_reader_was_scrolled_up(lobby_sockets):
+    """Bea scrolls up: Ana's next two messages are counted on Bea's socket alone ("1 new
+    message", "2 new messages"), Bea's own is not; back at the bottom her label is plain again
+    and nothing is counted."""
+    _room, (ana, bea) = await lobby_sockets("ana", "bea")
+    await bea.send_to(text_data=json.dumps({"scrolled": "up"}))
+    for socket, text in [(ana, "uno"), (bea, "mío"), (ana, "dos")]:
+        await socket.send_to(text_data=post_frame(text))
+    frames = await bea.frames_before(">dos<")
+    frames += await bea.frames_so_far()
+    assert jump_labels(frames) == ["1 new message ↓", "2 new messages ↓"]
+    assert jump_labels(await ana.frames_so_far()) == []
+
+    await bea.send_to(text_data=json.dumps({"scrolled": "bottom"}))
+    await ana.send_to(text_data=post_frame("tres"))
+    after = await bea.frames_before(">tres<") + await bea.frames_so_far()
+    assert jump_labels(after) == ["|Jump to latest ↓||New messages below ↓|"]
