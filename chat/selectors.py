@@ -38,6 +38,13 @@ class LogLine:
     def day(self) -> datetime.date:
         return self.message.day
 
+    @property
+    def posted_here(self) -> datetime.datetime:
+        """When the message was posted, aware, in the current time zone (the reader's): what the
+        day separator names. Django's naturalday takes "today" in its value's own zone, and for a
+        plain date in the server's, which put a Bogotá reader's evening under "Ayer"."""
+        return timezone.localtime(self.message.created_at)
+
     @classmethod
     def after(cls, message: Message, *, author_id: int | None, at: datetime.datetime | None) -> "LogLine":
         """`message` as the line after one by `author_id` posted `at` (both None: none before)."""
