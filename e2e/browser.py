@@ -1,11 +1,22 @@
-"""The browser harness of every browser test: Debian's Chromium under Playwright's sync API, and
-what a user does in it (sign up, enter a room, send a message). The servers they talk to are in
-e2e/servers.py; the fixtures that hold both, in e2e/conftest.py."""
+"""The browser harness of every browser test: Debian's Chromium under Playwright's sync API, the
+language its pages are in, and what a user does in it (sign up, enter a room, send a message).
+The servers they talk to are in e2e/servers.py; the fixtures that hold both, in e2e/conftest.py.
+
+The browsers speak E2E_LANGUAGE ("en" unless set; "es" runs the suite in Spanish), and a test
+finds what it reads or clicks through `_` and `ngettext`: Django's own catalogues (the
+project's, Django's and its apps'), so the same test passes in either language."""
 
 import contextlib
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
+from django.contrib.auth import get_user_model
+from django.utils import translation
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from chat.memberships import membership_join
+from chat.tests.support import add_message
 
 CHROMIUM = "/usr/bin/chromium"  # Playwright cannot download its own browser here.
 CHROMIUM_ARGS = [
@@ -20,6 +31,32 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "correct horse battery"
 TIMEOUT_MS = 10_000  # for every wait of a page: a loaded CI machine is slow, never this slow
+LANGUAGE = os.environ.get("E2E_LANGUAGE", "en")
+# The browser's locale for each language: its Accept-Language picks the language of the pages.
+LOCALES = {"en": "en-US", "es": "es-ES"}
+
+
+def in_language(language: str, text: str, /, **values: object) -> str:
+    """`text`, an msgid of Django's catalogues, as a page in `language` ("es") shows it: translated,
+    then its `%(name)s` placeholders filled from `values` (none given: left as they are)."""
+    with translation.override(language):
+        translated = translation.gettext(text)
+    return translated % values if values else translated
+
+
+def _(text: str, /, **values: object) -> str:
+    """`text`, an msgid of Django's catalogues ("Send", "Not sent: %(error)s"), as the browser
+    tests' pages (in LANGUAGE) show it, its placeholders filled from `values`."""
+    return in_language(LANGUAGE, text, **values)
+
+
+def ngettext(singular: str, plural: str, number: int, /, **values: object) -> str:
+    """The form of `singular`/`plural` (an msgid pair of Django's catalogues) for `number`, as the
+    browser tests' pages (in LANGUAGE) show it, its placeholders filled from `values`
+    (e.g. `ngettext("%(counter)s unread", "%(counter)s unread", 2, counter=2)`)."""
+    with translation.override(LANGUAGE):
+        translated = translation.ngettext(singular, plural, number)
+    return translated % values if values else translated
 
 
 @contextlib.contextmanager
@@ -46,32 +83,49 @@ def open_page(browser: Browser, base_url: str, dialogs: list[str], **context_opt
     return page
 
 
-def sign_up(page: Page, username: str) -> Page:
-    """Sign `username` up through the form on `page`'s site; returns `page`, on the room index."""
+def sign_up(page: Page, username: str, *, language: str = LANGUAGE) -> Page:
+    """Sign `username` up through the form on `page`'s site, whose pages are in `language`;
+    returns `page`, on the room index."""
     page.goto("/accounts/signup/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
-    page.get_by_label("Password confirmation").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("heading", name="Rooms", exact=True)).to_be_visible()
+    page.get_by_label(in_language(language, "Username")).fill(username)
+    page.get_by_label(in_language(language, "Password"), exact=False).first.fill(PASSWORD)
+    page.get_by_label(in_language(language, "Password confirmation")).fill(PASSWORD)
+    page.get_by_role("button", name=in_language(language, "Sign up")).click()
+    expect(page.get_by_role("heading", name=in_language(language, "Rooms"), exact=True)).to_be_visible()
     return page
 
 
-def enter_room(page: Page, name: str, *, live: bool = True) -> None:
-    """Go to the room called `name` from the room index; if `live` (the page runs scripts),
-    wait until its socket is connected."""
+def enter_room(page: Page, name: str, *, live: bool = True, language: str = LANGUAGE) -> None:
+    """Go to the room called `name` from the room index (its pages in `language`); if `live`
+    (the page runs scripts), wait until its socket is connected."""
     page.goto("/chat/")
-    page.get_by_label("Room name").fill(name)
-    page.get_by_role("button", name="Go to room").click()
+    page.get_by_label(in_language(language, "Room name")).fill(name)
+    page.get_by_role("button", name=in_language(language, "Go to room")).click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     if live:
-        expect(page.get_by_role("status")).to_have_text("Connected")
+        expect(page.get_by_role("status")).to_have_text(in_language(language, "Connected"))
 
 
-def send(page: Page, text: str, *, shown: bool = True) -> None:
-    """Type `text` in the composer and send it; if `shown`, wait until the sender's own log
-    shows it (so that the composer has been reset: a second send is a second message)."""
-    page.get_by_label("Message", exact=True).fill(text)
-    page.get_by_role("button", name="Send").click()
+def send(page: Page, text: str, *, shown: bool = True, language: str = LANGUAGE) -> None:
+    """Type `text` in the composer (of a page in `language`) and send it; if `shown`, wait until
+    the sender's own log shows it (so that the composer has been reset: a second send is a
+    second message)."""
+    page.get_by_label(in_language(language, "Message"), exact=True).fill(text)
+    page.get_by_role("button", name=in_language(language, "Send")).click()
     if shown:
         expect(page.get_by_role("log")).to_contain_text(text)
+
+
+def history_add(room, username: str, count: int, *, text: str = "message {number}") -> None:
+    """A new member `username` of `room` who wrote `count` messages ("message 1", …), stored as
+    history (nothing pushed). On a thread of its own: the services send events (async_to_sync),
+    and Playwright's event loop runs in the test's thread."""
+
+    def store():
+        author = get_user_model().objects.create_user(username, password="x-secret-x")
+        membership_join(room=room, user=author)
+        for number in range(1, count + 1):
+            add_message(room, author, text.format(number=number))
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(store).result()

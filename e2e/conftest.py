@@ -1,13 +1,31 @@
-"""Fixtures of the browser tests: Chromium, a live server, and pages in separate contexts."""
+"""Fixtures of the browser tests: Chromium, a live server, and pages in separate contexts, each
+browser speaking the suite's language (E2E_LANGUAGE, e2e/browser.py)."""
 
 import contextlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import Browser, Page
 
-from e2e.browser import chromium, open_page
+from e2e.browser import LANGUAGE, LOCALES, chromium, open_page
 from e2e.servers import live_server
+
+
+@pytest.fixture(scope="session")
+def browser_locale() -> str:
+    """The locale of the suite's browsers, E2E_LANGUAGE's ("es" → "es-ES"). Fails every browser
+    test if the site does not offer that language, or if its catalogue is missing or older than
+    its `.po` (`make translations`): the pages would then be in English, and the suite would
+    pass in English while said to run in another language."""
+    if LANGUAGE not in LOCALES or LANGUAGE not in dict(settings.LANGUAGES):
+        pytest.fail(f"E2E_LANGUAGE={LANGUAGE!r}: the browser tests run in {', '.join(LOCALES)}", pytrace=False)
+    source = Path(settings.BASE_DIR) / "locale" / LANGUAGE / "LC_MESSAGES" / "django.po"
+    compiled = source.with_suffix(".mo")
+    if source.exists() and (not compiled.exists() or compiled.stat().st_mtime < source.stat().st_mtime):
+        pytest.fail(f"{compiled} is missing or older than its .po: run `make translations`", pytrace=False)
+    return LOCALES[LANGUAGE]
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +60,15 @@ def dialogs() -> list[str]:
 
 
 @pytest.fixture
-def new_page(browser, live_server_url, dialogs) -> Iterator[Callable[..., Page]]:
+def new_page(browser, live_server_url, dialogs, browser_locale) -> Iterator[Callable[..., Page]]:
     """`new_page(base_url=None, **context_options)`: a page in a fresh browser context, as a
     separate browser (one per user), on the site at `base_url` (the live server if None),
-    e.g. `new_page(java_script_enabled=False)`. Closed after the test."""
+    e.g. `new_page(java_script_enabled=False)`; its locale the suite's (E2E_LANGUAGE) unless
+    `locale` is given. Closed after the test."""
     pages: list[Page] = []
 
     def new(base_url: str | None = None, **context_options) -> Page:
+        context_options.setdefault("locale", browser_locale)
         page = open_page(browser, base_url or live_server_url, dialogs, **context_options)
         pages.append(page)
         return page

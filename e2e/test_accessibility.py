@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from e2e.browser import enter_room, send, sign_up
+from e2e.browser import _, enter_room, send, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -42,21 +42,21 @@ def room_page(page: Page, new_page: Callable[..., Page]) -> None:
     send(page, "Hello Bea, how was the trip?")
     send(bea, "Long, but the food was worth it.")
     expect(page.get_by_role("log")).to_contain_text("the food was worth it")
-    page.get_by_text("Members (2)").click()
-    expect(page.get_by_role("list", name="Members")).to_be_visible()
+    page.get_by_text(f"{_('Members')} (2)").click()
+    expect(page.get_by_role("list", name=_("Members"))).to_be_visible()
 
 
 def room_settings(page: Page, new_page: Callable[..., Page]) -> None:
     sign_up(page, "ana")
     enter_room(page, "Lobby")
-    page.get_by_role("link", name="Settings").click()
-    expect(page.get_by_role("heading", name="Settings of Lobby")).to_be_visible()
+    page.get_by_role("link", name=_("Settings")).click()
+    expect(page.get_by_role("heading", name=_("Settings of %(title)s", title="Lobby"))).to_be_visible()
 
 
 def not_found(page: Page, new_page: Callable[..., Page]) -> None:
     sign_up(page, "ana")
     page.goto("/chat/no-such-room/")
-    expect(page.get_by_role("heading", name="Nothing here")).to_be_visible()
+    expect(page.get_by_role("heading", name=_("Nothing here"))).to_be_visible()
 
 
 def room_with_open_menus(page: Page, new_page: Callable[..., Page]) -> None:
@@ -67,9 +67,10 @@ def room_with_open_menus(page: Page, new_page: Callable[..., Page]) -> None:
     send(page, "first of a group")
     send(page, "second of the group")
     send(page, "   ", shown=False)
-    expect(page.get_by_role("alert")).to_contain_text("Not sent")
+    refusal = _("Not sent: %(error)s", error=_("Type a message before sending."))
+    expect(page.get_by_role("alert")).to_contain_text(refusal)
     page.locator(".account-menu > summary").click()
-    expect(page.get_by_role("link", name="Profile")).to_be_visible()
+    expect(page.get_by_role("link", name=_("Profile"))).to_be_visible()
 
 
 def search_results(page: Page, new_page: Callable[..., Page]) -> None:
@@ -136,14 +137,14 @@ def test_skip_links_come_first_show_on_focus_and_land_on_the_content(new_page, v
     page.set_viewport_size(viewport)
     sign_up(page, "ana")
     page.keyboard.press("Tab")
-    skip = page.get_by_role("link", name="Skip to content")
+    skip = page.get_by_role("link", name=_("Skip to content"))
     expect(skip).to_be_focused()
     box = skip.bounding_box()
     assert box["width"] > 40 and box["height"] > 10, box
 
     enter_room(page, "Lobby")
-    skip = page.get_by_role("link", name="Skip to the conversation")
+    skip = page.get_by_role("link", name=_("Skip to the conversation"))
     skip.focus()
     assert skip.bounding_box()["width"] > 40
     page.keyboard.press("Enter")
-    expect(page.get_by_role("region", name="Conversation")).to_be_focused()
+    expect(page.get_by_role("region", name=_("Conversation"))).to_be_focused()

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from django.test import override_settings
+from django.utils.text import capfirst
 from playwright.sync_api import Page, expect
 
-from e2e.browser import PASSWORD, sign_up
+from e2e.browser import PASSWORD, _, sign_up
 from e2e.servers import live_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -47,16 +48,16 @@ def refused_by_the_policy(page: Page) -> list[str]:
 
 def log_in(page: Page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
+    page.get_by_label(_("Username")).fill(username)
+    page.get_by_label(_("Password")).fill(password)
+    page.get_by_role("main").get_by_role("button", name=_("Log in")).click()
 
 
 def log_out_through_the_confirmation(page: Page) -> None:
     page.goto("/accounts/logout/")
-    expect(page.get_by_role("heading", name="Log out of Tertulia?")).to_be_visible()
-    page.get_by_role("main").get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_role("heading", name=_("Log out of Tertulia?"))).to_be_visible()
+    page.get_by_role("main").get_by_role("button", name=_("Log out")).click()
+    expect(page.get_by_role("heading", name=_("Log in"))).to_be_visible()
 
 
 def test_a_member_changes_her_password_logs_out_through_the_confirmation_and_logs_in_with_the_new_one(new_page):
@@ -66,25 +67,29 @@ def test_a_member_changes_her_password_logs_out_through_the_confirmation_and_log
     refusals = refused_by_the_policy(laptop)
     phone = new_page()
     log_in(phone, "ana", PASSWORD)
-    expect(phone.get_by_role("heading", name="Rooms", exact=True)).to_be_visible()
+    expect(phone.get_by_role("heading", name=_("Rooms"), exact=True)).to_be_visible()
 
     laptop.goto("/accounts/password/change/")
-    laptop.get_by_label("Old password").fill(PASSWORD)
-    laptop.get_by_label("New password").first.fill(NEW_PASSWORD)
-    laptop.get_by_label("New password confirmation").fill(NEW_PASSWORD)
-    laptop.get_by_role("button", name="Change password").click()
-    expect(laptop.get_by_role("heading", name="Password changed")).to_be_visible()
+    laptop.get_by_label(_("Old password")).fill(PASSWORD)
+    laptop.get_by_label(_("New password")).first.fill(NEW_PASSWORD)
+    laptop.get_by_label(_("New password confirmation")).fill(NEW_PASSWORD)
+    laptop.get_by_role("button", name=_("Change password")).click()
+    expect(laptop.get_by_role("heading", name=_("Password changed"))).to_be_visible()
 
     phone.reload()
-    expect(phone.get_by_role("heading", name="Log in")).to_be_visible()
-    laptop.get_by_role("link", name="Back to the rooms").click()
-    expect(laptop.get_by_role("heading", name="Rooms", exact=True)).to_be_visible()
+    expect(phone.get_by_role("heading", name=_("Log in"))).to_be_visible()
+    laptop.get_by_role("link", name=_("Back to the rooms")).click()
+    expect(laptop.get_by_role("heading", name=_("Rooms"), exact=True)).to_be_visible()
 
     log_out_through_the_confirmation(laptop)
     log_in(laptop, "ana", PASSWORD)
-    expect(laptop.get_by_role("main")).to_contain_text("Please enter a correct username and password")
+    refused = _(
+        "Please enter a correct %(username)s and password. Note that both fields may be case-sensitive.",
+        username=_("username"),
+    )
+    expect(laptop.get_by_role("main")).to_contain_text(refused)
     log_in(laptop, "ana", NEW_PASSWORD)
-    expect(laptop.get_by_role("heading", name="Rooms", exact=True)).to_be_visible()
+    expect(laptop.get_by_role("heading", name=_("Rooms"), exact=True)).to_be_visible()
     assert refusals == []
 
 
@@ -94,33 +99,33 @@ def test_a_member_who_forgot_her_password_sets_a_new_one_through_the_emailed_lin
     page = new_page()
     refusals = refused_by_the_policy(page)
     page.goto("/accounts/signup/")
-    page.get_by_label("Username").fill("bea")
-    page.get_by_label("Email address").fill("bea@example.com")
-    page.get_by_label("Password").first.fill(PASSWORD)  # "Password*", with crispy's asterisk
-    page.get_by_label("Password confirmation").fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("heading", name="Rooms", exact=True)).to_be_visible()
+    page.get_by_label(_("Username")).fill("bea")
+    page.get_by_label(capfirst(_("email address"))).fill("bea@example.com")
+    page.get_by_label(_("Password")).first.fill(PASSWORD)  # "Password*", with crispy's asterisk
+    page.get_by_label(_("Password confirmation")).fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name=_("Sign up")).click()
+    expect(page.get_by_role("heading", name=_("Rooms"), exact=True)).to_be_visible()
     log_out_through_the_confirmation(page)
 
-    page.get_by_role("link", name="Forgot your password?").click()
-    page.get_by_label("Email").fill("bea@example.com")
-    page.get_by_role("button", name="Send me a link").click()
-    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.get_by_role("link", name=_("Forgot your password?")).click()
+    page.get_by_label(_("Email")).fill("bea@example.com")
+    page.get_by_role("button", name=_("Send me a link")).click()
+    expect(page.get_by_role("heading", name=_("Check your email"))).to_be_visible()
 
     # The server wrote the email before answering: it is there once the page says so.
     (email,) = [path.read_text() for path in outbox.iterdir()]
     assert "To: bea@example.com" in email
     (link,) = re.findall(r"http://localhost:\d+/accounts/password/reset/[\w-]+/[\w-]+/", email)
     page.goto(link)
-    expect(page.get_by_role("heading", name="Set a new password")).to_be_visible()
-    page.get_by_label("New password").first.fill(NEW_PASSWORD)
-    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Set password").click()
-    expect(page.get_by_role("heading", name="Password set")).to_be_visible()
+    expect(page.get_by_role("heading", name=_("Set a new password"))).to_be_visible()
+    page.get_by_label(_("New password")).first.fill(NEW_PASSWORD)
+    page.get_by_label(_("New password confirmation")).fill(NEW_PASSWORD)
+    page.get_by_role("button", name=_("Set password")).click()
+    expect(page.get_by_role("heading", name=_("Password set"))).to_be_visible()
 
-    page.get_by_role("main").get_by_role("link", name="Log in").click()
-    page.get_by_label("Username").fill("bea")
-    page.get_by_label("Password").fill(NEW_PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Rooms", exact=True)).to_be_visible()
+    page.get_by_role("main").get_by_role("link", name=_("Log in")).click()
+    page.get_by_label(_("Username")).fill("bea")
+    page.get_by_label(_("Password")).fill(NEW_PASSWORD)
+    page.get_by_role("main").get_by_role("button", name=_("Log in")).click()
+    expect(page.get_by_role("heading", name=_("Rooms"), exact=True)).to_be_visible()
     assert refusals == []

@@ -5,11 +5,12 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.text import capfirst
 from playwright.sync_api import expect
 
 from chat.models import Message, Room
 from chat.tests.support import add_message
-from e2e.browser import enter_room, send, sign_up
+from e2e.browser import _, enter_room, send, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +27,7 @@ def test_two_members_chat_live_and_an_outsider_in_another_room_sees_nothing(new_
     send(ana, "Hola, Bea!")
     ana_log, bea_log = ana.get_by_role("log"), bea.get_by_role("log")
     expect(bea_log).to_contain_text("Hola, Bea!")
-    expect(ana.get_by_label("Message", exact=True)).to_have_value("")
+    expect(ana.get_by_label(_("Message"), exact=True)).to_have_value("")
 
     send(bea, "¡Hola, Ana! 👋")
     expect(ana_log).to_contain_text("¡Hola, Ana! 👋")
@@ -47,7 +48,8 @@ def test_two_members_chat_live_and_an_outsider_in_another_room_sees_nothing(new_
 
 
 def test_reload_shows_history_grouped_by_day(new_page):
-    """After a reload the log holds the history, under "Yesterday" and "Today"."""
+    """After a reload the log holds the history, under "Yesterday" and "Today" (in the reader's
+    language, as Django's humanize says them)."""
     ana = sign_up(new_page(), "ana")
     enter_room(ana, "Lobby")
     room = Room.objects.get(slug="lobby")
@@ -58,7 +60,7 @@ def test_reload_shows_history_grouped_by_day(new_page):
     ana.reload()
 
     log = ana.get_by_role("log")
-    expect(log.get_by_role("heading")).to_have_text(["Yesterday", "Today"])
+    expect(log.get_by_role("heading")).to_have_text([capfirst(_("yesterday")), capfirst(_("today"))])
     expect(log.locator(".message")).to_have_count(2)
     expect(log.locator(".message").first).to_contain_text("from yesterday")
     expect(log.locator(".message").last).to_contain_text("from today")
@@ -90,10 +92,11 @@ def test_rejected_message_shows_an_error_beside_the_composer(new_page):
 
     send(ana, "   ", shown=False)
 
-    expect(ana.get_by_role("alert")).to_contain_text("Not sent: Type a message before sending.")
+    refusal = _("Not sent: %(error)s", error=_("Type a message before sending."))
+    expect(ana.get_by_role("alert")).to_contain_text(refusal)
     assert not Message.objects.exists()
     send(ana, "now for real")
-    ana.get_by_role("button", name="Discard").click()
+    ana.get_by_role("button", name=_("Discard")).click()
     expect(ana.get_by_role("alert")).to_have_count(0)
 
 
@@ -103,12 +106,12 @@ def test_chat_requires_login(new_page):
     Room.objects.create(name="Lobby", slug="lobby")
     page = new_page()
     page.goto("/chat/lobby/")
-    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-    page.get_by_label("Username").fill("ana")
-    page.get_by_label("Password").fill("x-secret-x")
-    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=_("Log in"))).to_be_visible()
+    page.get_by_label(_("Username")).fill("ana")
+    page.get_by_label(_("Password")).fill("x-secret-x")
+    page.get_by_role("button", name=_("Log in")).click()
     expect(page.get_by_role("heading", name="Lobby")).to_be_visible()
-    expect(page.get_by_role("status")).to_have_text("Connected")
+    expect(page.get_by_role("status")).to_have_text(_("Connected"))
 
 
 def test_typing_indicator_appears_for_the_other_member_and_goes_away(new_page):
@@ -117,8 +120,9 @@ def test_typing_indicator_appears_for_the_other_member_and_goes_away(new_page):
     enter_room(ana, "Lobby")
     enter_room(bea, "Lobby")
 
-    ana.get_by_label("Message", exact=True).press_sequentially("I am wri", delay=50)
+    ana.get_by_label(_("Message"), exact=True).press_sequentially("I am wri", delay=50)
 
-    expect(bea.get_by_text("ana is typing…")).to_be_visible()
-    expect(ana.get_by_text("ana is typing…")).to_have_count(0)
-    expect(bea.get_by_text("ana is typing…")).to_be_hidden(timeout=8000)
+    typing = _("%(typist)s is typing…", typist="ana")
+    expect(bea.get_by_text(typing)).to_be_visible()
+    expect(ana.get_by_text(typing)).to_have_count(0)
+    expect(bea.get_by_text(typing)).to_be_hidden(timeout=8000)

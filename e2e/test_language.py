@@ -36,7 +36,7 @@ def test_two_readers_of_one_room_each_see_the_composer_and_the_day_in_their_brow
     top bar and her page turns Spanish."""
     catalogue_compile()  # as `make e2e` does, for a bare pytest run
     ana = sign_up_in_spanish(new_page(locale="es-ES"), "ana")
-    bea = sign_up(new_page(locale="en-US"), "bea")
+    bea = sign_up(new_page(locale="en-US"), "bea", language="en")
     room, _created = room_get_or_create(name="Sobremesa")
     ana_user = get_user_model().objects.get(username="ana")
     add_message(room, ana_user, "¿Quedamos?", created_at=timezone.now() - datetime.timedelta(days=1))

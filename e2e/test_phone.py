@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.ratelimits import rate_limits_reset
-from e2e.browser import enter_room, sign_up
+from e2e.browser import _, enter_room, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -33,8 +33,8 @@ def test_on_a_phone_the_log_gets_the_screen_and_members_open_over_it(new_page):
     log_box, title_box = log.bounding_box(), title.bounding_box()
     assert log_box["height"] >= 0.6 * PHONE["height"], f"the log is {log_box['height']:.0f} px high"
 
-    page.get_by_text("Members (1)").click()
-    expect(page.get_by_role("list", name="Members")).to_be_visible()
+    page.get_by_text(f"{_('Members')} (1)").click()
+    expect(page.get_by_role("list", name=_("Members"))).to_be_visible()
     line = title.evaluate("element => parseFloat(getComputedStyle(element).lineHeight)")
     assert title.bounding_box()["height"] <= title_box["height"] + line
     assert log.bounding_box() == log_box
@@ -44,10 +44,10 @@ def test_on_a_phone_the_rooms_are_behind_a_menu_and_a_click_opens_one(new_page):
     """The sidebar's rooms are hidden until the "Rooms" menu is opened; a room in it opens,
     and its page starts with the menu closed again."""
     page = in_eight_rooms(new_page())
-    rooms = page.get_by_role("list", name="Your rooms")
+    rooms = page.get_by_role("list", name=_("Your rooms"))
     expect(rooms).to_be_hidden()
 
-    page.get_by_text("Rooms", exact=True).click()
+    page.get_by_text(_("Rooms"), exact=True).click()
     expect(rooms.get_by_role("link")).to_have_count(len(ROOMS))
     rooms.get_by_role("link", name="Books").click()
     expect(page.get_by_role("heading", level=1, name="Books")).to_be_visible()

@@ -1,10 +1,12 @@
 """The profile in a browser: a display name chosen on the profile page is what the others see."""
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from e2e.browser import enter_room, send, sign_up
+from e2e.browser import _, enter_room, send, sign_up
 from e2e.test_accessibility import FAILING_IMPACTS, VIEWPORTS, described
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -13,12 +15,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def save_profile(page: Page, *, display_name: str, time_zone: str) -> None:
     """Through the top bar's account menu, its "Profile" link and the form, as a person would."""
     page.locator(".account-menu > summary").click()
-    page.get_by_role("link", name="Profile").click()
-    expect(page.get_by_role("heading", name="Your profile")).to_be_visible()
-    page.get_by_label("Display name").fill(display_name)
-    page.get_by_label("Time zone").fill(time_zone)
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Your profile is saved.")).to_be_visible()
+    page.get_by_role("link", name=_("Profile")).click()
+    expect(page.get_by_role("heading", name=_("Your profile"))).to_be_visible()
+    page.get_by_label(_("Display name")).fill(display_name)
+    page.get_by_label(_("Time zone")).fill(time_zone)
+    page.get_by_role("button", name=_("Save")).click()
+    expect(page.get_by_text(_("Your profile is saved."))).to_be_visible()
 
 
 def test_a_display_name_set_on_the_profile_page_is_seen_by_another_member_on_a_live_message(new_page):
@@ -27,8 +29,11 @@ def test_a_display_name_set_on_the_profile_page_is_seen_by_another_member_on_a_l
     members list."""
     ana, bea = sign_up(new_page(), "ana"), sign_up(new_page(), "bea")
     save_profile(ana, display_name="  Ana María ", time_zone="America/Bogota")
-    expect(ana.get_by_label("Display name")).to_have_value("Ana María")
-    expect(ana.locator("#time-zone-in-effect")).to_contain_text("your time zone, America/Bogota")
+    expect(ana.get_by_label(_("Display name"))).to_have_value("Ana María")
+    in_effect = _("Times are shown in your time zone, %(zone)s, where it is %(time)s now.")
+    # Whatever time it is there now:
+    in_effect_now = re.escape(in_effect % {"zone": "America/Bogota", "time": "@@"}).replace("@@", r"\d{1,2}:\d{2}\b.*")
+    expect(ana.locator("#time-zone-in-effect")).to_contain_text(re.compile(in_effect_now))
 
     enter_room(bea, "Sobremesa")
     enter_room(ana, "Sobremesa")
@@ -37,8 +42,8 @@ def test_a_display_name_set_on_the_profile_page_is_seen_by_another_member_on_a_l
     arrived = bea.get_by_role("log").locator(".message", has_text="¡Buenas!")
     expect(arrived.locator(".message-author")).to_have_text("Ana María")
     bea.reload()
-    bea.get_by_text("Members (2)").click()
-    expect(bea.get_by_role("list", name="Members")).to_contain_text("Ana María")
+    bea.get_by_text(f"{_('Members')} (2)").click()
+    expect(bea.get_by_role("list", name=_("Members"))).to_contain_text("Ana María")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS.values(), ids=VIEWPORTS.keys())
@@ -49,9 +54,10 @@ def test_the_profile_page_with_a_refused_time_zone_has_no_serious_accessibility_
     page.set_viewport_size(viewport)
     sign_up(page, "ana")
     page.goto("/accounts/profile/")
-    page.get_by_label("Time zone").fill("Mars/Olympus_Mons")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("is not a time zone")).to_be_visible()
+    page.get_by_label(_("Time zone")).fill("Mars/Olympus_Mons")
+    page.get_by_role("button", name=_("Save")).click()
+    refusal = _("“%(value)s” is not a time zone: choose one from the list, such as Europe/Madrid.")
+    expect(page.get_by_text(refusal % {"value": "Mars/Olympus_Mons"})).to_be_visible()
     violations = Axe().run(page).response["violations"]
     failing = [violation for violation in violations if violation["impact"] in FAILING_IMPACTS]
     assert not failing, "\n" + described(failing)

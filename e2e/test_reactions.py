@@ -5,7 +5,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from e2e.browser import enter_room, send, sign_up
+from e2e.browser import _, enter_room, send, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,14 +20,15 @@ def test_a_reaction_shows_live_with_who_made_it_and_a_second_click_takes_it_back
 
     ana_message = ana.get_by_role("log").locator(".message", has_text="Who wants coffee?")
     ana_message.hover()
-    ana_message.get_by_role("button", name="React with 👍").click()
+    ana_message.get_by_role("button", name=_("React with %(emoji)s", emoji="👍")).click()
 
     bea_message = bea.get_by_role("log").locator(".message", has_text="Who wants coffee?")
-    beas_view = bea_message.get_by_role("button", name="👍 1: ana")
+    reaction = _("%(emoji)s %(count)s: %(names)s", emoji="👍", count=1, names="ana")
+    beas_view = bea_message.get_by_role("button", name=reaction)
     expect(beas_view).to_be_visible()
-    expect(beas_view).to_have_attribute("title", "👍 1: ana")
+    expect(beas_view).to_have_attribute("title", reaction)
     expect(beas_view.locator(".reaction-count")).to_have_text("1")
-    anas_view = ana_message.get_by_role("button", name="👍 1: ana")
+    anas_view = ana_message.get_by_role("button", name=reaction)
     expect(anas_view).to_be_visible()
     colour = "el => getComputedStyle(el).backgroundColor"
     assert anas_view.evaluate(colour) != beas_view.evaluate(colour)  # the reader's own is highlighted
@@ -48,13 +49,14 @@ def test_without_javascript_a_reaction_is_a_form_post_back_to_the_message(new_pa
 
     message = ana.get_by_role("log").locator(".message", has_text="Tea or coffee?")
     message.hover()
-    message.get_by_role("button", name="React with 🎉").click()
+    message.get_by_role("button", name=_("React with %(emoji)s", emoji="🎉")).click()
 
     assert "#message-" in ana.url
+    reaction = _("%(emoji)s %(count)s: %(names)s", emoji="🎉", count=1, names="ana")
     expect(
-        ana.get_by_role("log").locator(".message", has_text="Tea or coffee?").get_by_role("button", name="🎉 1: ana")
+        ana.get_by_role("log").locator(".message", has_text="Tea or coffee?").get_by_role("button", name=reaction)
     ).to_be_visible()
-    expect(bea.get_by_role("log").get_by_role("button", name="🎉 1: ana")).to_be_visible()
+    expect(bea.get_by_role("log").get_by_role("button", name=reaction)).to_be_visible()
 
 
 def test_reaction_pills_and_the_palette_pass_axe_in_the_readers_own_bubble_and_anothers(new_page):
@@ -69,11 +71,11 @@ def test_reaction_pills_and_the_palette_pass_axe_in_the_readers_own_bubble_and_a
         for page, emoji in ((ana, "🎉"), (bea, "🙏")):
             message = page.get_by_role("log").locator(".message", has_text=text)
             message.hover()
-            message.get_by_role("button", name=f"React with {emoji}").click()
+            message.get_by_role("button", name=_("React with %(emoji)s", emoji=emoji)).click()
             expect(message.locator(".reaction")).to_have_count(1 if page is ana else 2)
     hovered = ana.get_by_role("log").locator(".message", has_text="Mine")
     hovered.hover()
-    expect(hovered.get_by_role("button", name="React with 👍")).to_be_visible()
+    expect(hovered.get_by_role("button", name=_("React with %(emoji)s", emoji="👍"))).to_be_visible()
     violations = Axe().run(ana).response["violations"]
     failing = [violation for violation in violations if violation["impact"] in {"serious", "critical"}]
     assert not failing, [(v["id"], [node["target"] for node in v["nodes"]]) for v in failing]

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.models import Message
-from e2e.browser import enter_room, send, sign_up
+from e2e.browser import _, enter_room, send, sign_up
 from e2e.servers import free_port, server_env, uvicorn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -62,11 +62,11 @@ def test_message_sent_while_the_socket_is_down_is_stored_and_shown_once(new_page
         server.kill()
         server.wait()
         send(ana, "typed while offline", shown=False)
-        ana.get_by_role("button", name="Send").click()  # and again: a double click
+        ana.get_by_role("button", name=_("Send")).click()  # and again: a double click
     with uvicorn(port, env, tmp_path / "server-2.log"):
         log = ana.get_by_role("log")
         expect(log).to_contain_text("typed while offline", timeout=30_000)
-        expect(ana.get_by_label("Message", exact=True)).to_have_value("")
+        expect(ana.get_by_label(_("Message"), exact=True)).to_have_value("")
         assert list(Message.objects.order_by("seq").values_list("body", flat=True)) == ["first", "typed while offline"]
         assert log_ids(ana) == stored_ids()
         ana.context.close()

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.models import Message
-from e2e.browser import enter_room, sign_up
+from e2e.browser import _, enter_room, sign_up
 from e2e.servers import free_port, server_env, uvicorn
 
 pytestmark = [
@@ -59,8 +59,8 @@ def post(page, text: str) -> None:
     pushed live, or brought by the page's next sync while the layer is away). While Redis is
     paused each of its uses waits for its timeout (1-2 s) before going on without it, so a
     post can take several seconds then."""
-    page.get_by_label("Message", exact=True).fill(text)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_label(_("Message"), exact=True).fill(text)
+    page.get_by_role("button", name=_("Send")).click()
     expect(page.get_by_role("log")).to_contain_text(text, timeout=30_000)
 
 
@@ -120,7 +120,7 @@ def test_a_redis_outage_loses_no_message_and_kills_no_socket(new_page, tmp_path,
                     expected, timeout=(SYNC_SECONDS + 10) * 1000
                 )
                 assert log_bodies(page) == expected
-                expect(page.get_by_role("status")).to_have_text("Connected")
+                expect(page.get_by_role("status")).to_have_text(_("Connected"))
             # Live again, not only through the syncs: the subscriptions came back with Redis.
             post(ana, "live again")
             expect(bea.get_by_role("log")).to_contain_text("live again", timeout=2_000)
