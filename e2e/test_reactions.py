@@ -79,3 +79,22 @@ def test_reaction_pills_and_the_palette_pass_axe_in_the_readers_own_bubble_and_a
     violations = Axe().run(ana).response["violations"]
     failing = [violation for violation in violations if violation["impact"] in {"serious", "critical"}]
     assert not failing, [(v["id"], [node["target"] for node in v["nodes"]]) for v in failing]
+
+
+def test_on_a_touch_screen_each_bubble_offers_one_toggle_that_opens_the_palette(new_page):
+    """A phone (touch, no hover): under Ana's message Bea sees one "Add a reaction" toggle, not
+    six emojis; tapped, it opens the palette, and a tap on 👍 reacts for both."""
+    ana = sign_up(new_page(), "ana")
+    bea = sign_up(new_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True), "bea")
+    enter_room(ana, "Lobby")
+    enter_room(bea, "Lobby")
+    send(ana, "¿Pizza?")
+    message = bea.get_by_role("log").locator(".message", has_text="¿Pizza?")
+    thumbs_up = message.get_by_role("button", name=_("React with %(emoji)s", emoji="👍"))
+    expect(message.locator("summary", has_text="☺+")).to_be_visible()
+    expect(thumbs_up).to_be_hidden()
+    message.locator("summary", has_text="☺+").tap()
+    thumbs_up.tap()
+    for page in (ana, bea):
+        pizza = page.get_by_role("log").locator(".message", has_text="¿Pizza?")
+        expect(pizza.locator(".reaction")).to_have_text("👍 1")
