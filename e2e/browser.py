@@ -11,12 +11,8 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from django.contrib.auth import get_user_model
 from django.utils import translation
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-from chat.memberships import membership_join
-from chat.tests.support import add_message
 
 CHROMIUM = "/usr/bin/chromium"  # Playwright cannot download its own browser here.
 CHROMIUM_ARGS = [
@@ -120,6 +116,12 @@ def history_add(room, username: str, count: int, *, text: str = "message {number
     """A new member `username` of `room` who wrote `count` messages ("message 1", …), stored as
     history (nothing pushed). On a thread of its own: the services send events (async_to_sync),
     and Playwright's event loop runs in the test's thread."""
+
+    # Imported here: e2e/screenshots.py imports this module before it sets Django up.
+    from django.contrib.auth import get_user_model
+
+    from chat.memberships import membership_join
+    from chat.tests.support import add_message
 
     def store():
         author = get_user_model().objects.create_user(username, password="x-secret-x")
