@@ -20,8 +20,10 @@ from .outages import Breaker
 
 TTL_SECONDS = 120  # an entry not renewed for this long is dropped (its sockets left, or died)
 RENEW_SECONDS = 40  # each process renews a room's variant at most this often (sockets sync every 25 s)
+HEAL_SECONDS = 1  # and notes it again at most this often when a push shows it missing (variant_heal)
 breaker = Breaker("the variants cache (each process renders what its sockets need)")
 _renewed: dict[tuple[int, str], float] = {}  # (room id, variant key) -> monotonic time noted
+_healed: dict[tuple[int, str], float] = {}  # the same, noted again because a push left it out
 
 
 def _key(room_id: int) -> str:
@@ -34,16 +36,23 @@ def variant_rooms_enabled() -> bool:
     return "InMemory" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]
 
 
-async def variant_note(*, room_id: int, key: str) -> None:
+async def variant_note(*, room_id: int, key: str, heal: bool = False) -> None:
     """Note that a socket of the variant `key` (Variant.key) is on room `room_id`'s page: on its
-    connect and at each sync, written at most every RENEW_SECONDS per process, room and variant.
-    Two cache operations when written; nothing raised (the cache away is logged, once)."""
+    connect and at each sync, written at most every RENEW_SECONDS per process, room and
+    variant; with `heal` (a push left the variant out: variant_missed), at most every
+    HEAL_SECONDS. Two cache operations when written; nothing raised (the cache away is logged,
+    once).
+
+    The write reads the room's entry and writes it back: two notes at once (a room's sockets
+    connecting together, in two processes) can lose one: see variant_missed."""
     now = time.monotonic()
-    if not variant_rooms_enabled() or now - _renewed.get((room_id, key), -math.inf) < RENEW_SECONDS:
+    clock, within = (_healed, HEAL_SECONDS) if heal else (_renewed, RENEW_SECONDS)
+    if not variant_rooms_enabled() or now - clock.get((room_id, key), -math.inf) < within:
         return
-    if len(_renewed) > 10_000:
-        _renewed.clear()  # old entries only delay a renewal: forget them all at once
-    _renewed[room_id, key] = now
+    for times in (_renewed, _healed):
+        if len(times) > 10_000:
+            times.clear()  # old entries only delay a renewal: forget them all at once
+    _renewed[room_id, key] = clock[room_id, key] = now
     if not breaker.allows():
         return
     try:
@@ -58,17 +67,28 @@ async def variant_note(*, room_id: int, key: str) -> None:
     breaker.succeeded()
 
 
-def variants_in(room_id: int) -> list[str]:
-    """The keys of the variants with a socket on room `room_id`'s page, as the cache has them
-    (none when it is away, or with the in-memory layer). One cache read; synchronous: for the
-    senders that run in a thread (services, once committed), never on the event loop."""
+def variant_missed(event: dict, key: str) -> bool:
+    """Whether `event`, a push (variants.push) its sender rendered for the variants the cache
+    listed, left out variant `key`: its note was lost (or expired), so the process of a socket
+    of `key` renders the push again from its data. That socket then notes its variant again
+    (variant_note with `heal`), so that a lost note costs a message or two, not
+    RENEW_SECONDS of renders: the bench saw 3.9-4.4 renders a message for three variants in two
+    processes, instead of 3. No cost but two lookups."""
+    return "rendered" in event and key not in event["rendered"] and event["variant"] != key
+
+
+def variants_in(room_id: int) -> list[str] | None:
+    """The keys of the variants with a socket on room `room_id`'s page, as the cache has them;
+    None when that is not known (the cache away) or not needed (the in-memory layer). One cache
+    read; synchronous: for the senders that run in a thread (services, once committed), never
+    on the event loop."""
     if not variant_rooms_enabled() or not breaker.allows():
-        return []
+        return None
     try:
         present = cache.get(_key(room_id)) or {}
     except Exception as error:  # noqa: BLE001 - best effort by design
         breaker.failed(error)
-        return []
+        return None
     breaker.succeeded()
     wall = time.time()
     return [key for key, until in present.items() if until > wall]

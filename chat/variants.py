@@ -188,12 +188,13 @@ def push(kind: str, data: dict, *, room_id: int | None = None) -> dict:
         html = RENDERERS[kind](data)
     again = json.dumps({"kind": kind, "key": uuid.uuid4().hex, "data": data}, separators=(",", ":"))
     fields = {"html": html, "variant": variant.key, "again": again}
-    others = [key for key in variants_in(room_id) if key != variant.key] if room_id else []
-    if others:
-        fields["rendered"] = {}
-        for key in others:
-            with Variant(*key.split(" ", 1)).active():
-                fields["rendered"][key] = RENDERERS[kind](data)
+    present = variants_in(room_id) if room_id else None
+    if present is not None:
+        fields["rendered"] = {}  # even empty: a socket left out notes its variant again (variant_missed)
+        for key in present:
+            if key != variant.key:
+                with Variant(*key.split(" ", 1)).active():
+                    fields["rendered"][key] = RENDERERS[kind](data)
     return fields
 
 

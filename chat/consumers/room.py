@@ -16,7 +16,7 @@ from ..memberships import membership_join, membership_mark_read
 from ..models import Room
 from ..presence import presence_list
 from ..unseen import Unseen
-from ..variant_rooms import variant_note
+from ..variant_rooms import variant_missed, variant_note
 from .base import CLOSE_ROOM_NOT_FOUND
 from .sidebar import SidebarConsumer
 
@@ -192,6 +192,8 @@ class RoomConsumer(SidebarConsumer):
         verdict = self.cursor.receive(event["seq"])
         if verdict is Verdict.FORWARD:
             await self.send(text_data=variants.push_html(event, self.variant))
+            if variant_missed(event, self.variant.key):
+                await variant_note(room_id=self.room.pk, key=self.variant.key, heal=True)
             if label := self.unseen.arrived(event["author"]):
                 await self.send(text_data=label)
         elif verdict is Verdict.GAP:

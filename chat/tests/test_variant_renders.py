@@ -20,6 +20,7 @@ def rooms_variants_of_this_test_only(monkeypatch):
     prefix = uuid.uuid4().hex
     monkeypatch.setattr(variant_rooms, "_key", lambda room_id: f"test:{prefix}:{room_id}")
     variant_rooms._renewed.clear()
+    variant_rooms._healed.clear()
     variant_rooms.breaker.reset()
 
 
@@ -89,5 +90,27 @@ async def test_the_sender_renders_each_variant_a_rooms_page_has_and_its_sockets_
     assert (
         pushes[1] == pushes[2] == event["rendered"]["es America/Bogota"] == await as_the_page_shows_first(room, BOGOTA)
     )
+    for socket in sockets:
+        await socket.disconnect()
+
+
+async def test_a_variant_whose_note_was_lost_is_noted_again_by_its_socket(
+    make_user, monkeypatch, renders, layer_events
+):
+    """Bogotá's note lost (two notes at once, read and written back): the next message leaves
+    Bogotá out, its socket renders it from the data and notes Bogotá again, and the message
+    after is rendered by its sender for Bogotá too."""
+    monkeypatch.setattr(variant_rooms, "variant_rooms_enabled", lambda: True)
+    ana, bea = await person(make_user, "ana"), await person(make_user, "bea", BOGOTA)
+    room = await create_room("Lobby")
+    sockets = [await open_tab(room, user) for user in (ana, bea)]
+    await variant_rooms.cache.adelete(variant_rooms._key(room.pk))  # the lost update
+
+    for _ in range(2):
+        await post_barrier(room, ana)
+        await message_push(sockets[1])
+        await sockets[1].settle()  # its handler, which notes the variant after sending, is done
+    first, second = [event for _group, event in layer_events if event["type"] == "chat.message"]
+    assert first["rendered"] == {} and list(second["rendered"]) == ["es America/Bogota"]
     for socket in sockets:
         await socket.disconnect()
