@@ -105,9 +105,10 @@ def typing(*, typist: str) -> str:
     return _render(TYPING, {"typist": typist})
 
 
-def jump_label(*, unseen: int) -> str:
+def jump_label(*, unseen: int | None) -> str:
     """The label of "Jump to latest": how many messages came while the reader was scrolled up
-    (`unseen`), or with none its plain text (chat.unseen)."""
+    (`unseen`), or with none its plain text; None: its plain text, not counting (the reader is
+    at the newest message: chat.unseen)."""
     return _render(JUMP_LABEL, {"unseen": unseen})
 
 

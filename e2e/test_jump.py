@@ -23,8 +23,11 @@ def test_jump_to_latest_counts_the_messages_that_came_while_scrolled_up(new_page
     log = bea.get_by_role("log")
     expect(log.get_by_text("history 40", exact=True)).to_be_in_viewport()
 
+    counting = bea.locator('#jump-label[data-unseen="0"]')  # the socket heard that Bea scrolled up
+
     log.get_by_text("history 20", exact=True).scroll_into_view_if_needed()
     expect(bea.get_by_role("link", name=f"{_('Jump to latest')} ↓")).to_be_visible()
+    expect(counting).to_be_attached()
     send(ana, "first while bea reads")
     expect(bea.get_by_role("link", name=counted(1))).to_be_visible()
     send(ana, "second while bea reads")
@@ -35,10 +38,12 @@ def test_jump_to_latest_counts_the_messages_that_came_while_scrolled_up(new_page
     jump.click()
     expect(log.get_by_text("second while bea reads", exact=True)).to_be_in_viewport()
     expect(jump).to_be_hidden()
+    expect(bea.locator("#jump-label:not([data-unseen])")).to_be_attached()  # it heard she is back
     send(ana, "third, seen as it comes")
     expect(log.get_by_text("third, seen as it comes", exact=True)).to_be_in_viewport()
 
     log.get_by_text("history 20", exact=True).scroll_into_view_if_needed()
     expect(bea.get_by_role("link", name=f"{_('New messages below')} ↓")).to_be_visible()
+    expect(counting).to_be_attached()
     send(ana, "fourth while bea reads")
     expect(bea.get_by_role("link", name=counted(1))).to_be_visible()

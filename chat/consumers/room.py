@@ -153,6 +153,8 @@ class RoomConsumer(SidebarConsumer):
         title = self.sidebar.title(self.room.pk, self.room.name)
         html = fragments.log_replace(room=self.room, title=title, lines=lines, cursor=cursor) if replace else None
         await self.send(text_data=html or fragments.messages_append(lines=lines, cursor=cursor))
+        if label := self.unseen.arrived([line.message.author_id for line in lines]):
+            await self.send(text_data=label)
 
     async def catch_up_changes(self, page_has: int | None = None) -> None:
         """Send, from the database, the current bubbles of the page's messages edited or deleted
@@ -194,7 +196,7 @@ class RoomConsumer(SidebarConsumer):
             await self.send(text_data=variants.push_html(event, self.variant))
             if variant_missed(event, self.variant.key):
                 await variant_note(room_id=self.room.pk, key=self.variant.key, heal=True)
-            if label := self.unseen.arrived(event["author"]):
+            if label := self.unseen.arrived([event["author"]]):
                 await self.send(text_data=label)
         elif verdict is Verdict.GAP:
             await self.catch_up()
