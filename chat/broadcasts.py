@@ -1,4 +1,5 @@
-"""The only door to the channel layer: group names, event types and their shapes, and sends.
+"""The only door to the channel layer: group names, event types and their shapes, and sends
+(chat.hub, which receives them for a process's sockets, goes through it too).
 
 Groups (Channels' rule: ASCII, under 100 characters; slugs are capped at 50 for that):
 - `members.<slug>` (members_group): the sockets of a room's members, on any chat page.
@@ -85,8 +86,9 @@ async def _layer_call(operation: str, *args) -> bool:
 
 
 async def group_send(group: str, event: dict) -> bool:
-    """Send `event` to `group`; False if the layer is away (the sockets' syncs repair it)."""
-    return await _layer_call("group_send", group, event)
+    """Send `event` to `group`, naming it (`"group"`: chat.hub hands it to the group's sockets);
+    False if the layer is away (the sockets' syncs repair it)."""
+    return await _layer_call("group_send", group, {**event, "group": group})
 
 
 async def group_add(group: str, channel_name: str) -> bool:

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import broadcasts
+from . import attachments, broadcasts
 from .formatting import mentioned_usernames, message_html
 from .mentions import mentions_create, mentions_find
 from .models import Membership, Message, Room
@@ -33,8 +33,9 @@ def message_create(*, room: Room, author, body: str, client_key: uuid.UUID | Non
 
     The body is stored formatted too (`body_html`, chat.formatting.message_html), its mentions of
     the room's members linked; those members (chat.mentions.mentions_find) get a Mention row,
-    and the push names them. Queries: four, plus one to find mentioned members and one to record
-    them when the body mentions anyone, however many.
+    and the push names them. Queries: four (and one for the author's display name as it is
+    pushed), plus one to find mentioned members and one to record them when the body mentions
+    anyone, however many.
     """
     message = Message(room=room, author=author, body=body, client_key=client_key, created_at=timezone.now())
     # The room and author are objects in hand: skip full_clean's query for each foreign key.
@@ -51,6 +52,7 @@ def message_create(*, room: Room, author, body: str, client_key: uuid.UUID | Non
             message.seq = locked.last_seq + 1
             line = LogLine.after(message, author_id=locked.last_author_id, at=locked.last_message_at)
             message.save()
+            attachments.attachments_restore(message, [])  # none yet: the push need not ask
             Room.objects.filter(pk=room.pk).update(
                 last_seq=message.seq, last_message_at=message.created_at, last_author=author
             )

@@ -13,10 +13,15 @@ class InMemoryChannelLayer(layers.InMemoryChannelLayer):
     O(N): 17% of a loaded one-process server's time (py-spy, 200 sockets; see the README's
     "Performance"). Messages expire after `expiry` (60 s) and groups after a day, so sweeping a
     second late changes nothing a reader could see. A candidate for upstream Channels.
+
+    Also: `channel_capacity` ({glob: capacity}) works. Channels 4.3's BaseChannelLayer stores the
+    dict as given, and get_capacity() then iterates it as (regex, capacity) pairs and raises
+    (docs/upstream/channels-inmemory-channel-capacity.patch): it is compiled here.
     """
 
-    def __init__(self, clean_interval: float = 1.0, **kwargs):
+    def __init__(self, clean_interval: float = 1.0, channel_capacity: dict | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.channel_capacity = self.compile_capacities(channel_capacity or {})
         self.clean_interval = clean_interval
         self._next_clean = 0.0
 

@@ -64,6 +64,11 @@ def databases(*, base_dir: Path, debug: bool) -> dict:
     return {"default": default}
 
 
+# Events a process's hub channel (chat.hub) may hold unread: every event for all of its sockets
+# goes through it, so it needs far more room than Channels' default of 100 a channel.
+HUB_CAPACITY = 100_000
+
+
 def channel_layers(*, redis_url: str, sentinels: list[str]) -> dict:
     """CHANNEL_LAYERS: channels-redis with `redis_url` (redis:// or TLS rediss://) or, with
     `sentinels` ("host:port" each) and REDIS_SENTINEL_MASTER, through Sentinel; otherwise the
@@ -75,7 +80,9 @@ def channel_layers(*, redis_url: str, sentinels: list[str]) -> dict:
     """
     if not (redis_url or sentinels):
         # Channels' own, with its expiry sweep made periodic (site_config/layers.py).
-        return {"default": {"BACKEND": "site_config.layers.InMemoryChannelLayer"}}
+        # One channel per process takes every event for its sockets (chat.hub): room for bursts.
+        config = {"channel_capacity": {"hub.*": HUB_CAPACITY}}
+        return {"default": {"BACKEND": "site_config.layers.InMemoryChannelLayer", "CONFIG": config}}
     if sentinels:
         master = os.environ.get("REDIS_SENTINEL_MASTER", "mymaster")
         host = {"sentinels": [tuple(h.rsplit(":", 1)) for h in sentinels], "master_name": master}
@@ -95,6 +102,7 @@ def channel_layers(*, redis_url: str, sentinels: list[str]) -> dict:
         "hosts": [host],
         "prefix": prefix,
         "capacity": int(os.environ.get("REDIS_LAYER_CAPACITY", "1000")),
+        "channel_capacity": {"hub.*": HUB_CAPACITY},
         "expiry": 60,
         # Sockets live longer than channels-redis' 24-hour default: a member still connected
         # after it would silently stop receiving.

@@ -1,12 +1,16 @@
 """What every chat socket does besides its page's work: survive its own handlers' failures,
 keep its groups through channel-layer outages, and end when its access ends."""
 
+import asyncio
 import logging
+import uuid
 
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import await_many_dispatch
 
-from .. import broadcasts, fragments, variants
+from .. import fragments, variants
+from ..hub import hub
 
 logger = logging.getLogger("chat.consumers")
 
@@ -14,17 +18,28 @@ CLOSE_NOT_AUTHENTICATED = 4001
 CLOSE_NOT_A_MEMBER = 4003
 CLOSE_ROOM_NOT_FOUND = 4004
 
+# Events whose handlers only read the socket's state and send (no database, no waiting on
+# anything but the send): the hub hands them to an idle socket at once (ChatSocket.hub_event),
+# and they skip Channels' per-event closing of stale database connections (a thread-pool hop).
+# A handler among them that finds it needs more (a gap to catch up) defers the event.
+QUICK_EVENTS = frozenset(
+    {"chat.message", "chat.typing", "chat.presence", "chat.reactions", "room.members", "membership.read"}
+)
+
 
 class ChatSocket(AsyncWebsocketConsumer):
-    """Channels' AsyncWebsocketConsumer, with two changes to its dispatch, each for a reason:
+    """Channels' AsyncWebsocketConsumer, with three changes, each for a reason:
 
+    - Its events come from its process's hub (chat.hub), not from a channel of its own in the
+      layer: one subscription and one copy of each event per process, not per socket
+      (`hub_event`). Its frames and events are still handled one at a time, in order.
     - No handler's failure ends the socket: an exception in handling one frame or event is
       logged and the socket goes on (a failed connect closes it with 1011), so its group
       memberships and presence are still cleaned up on disconnect.
-    - Channels closes stale database connections (a thread-pool hop) before every handler. A
-      message event reaches the database only through database_sync_to_async, which does that
-      itself: the hop is skipped for the most frequent event of all (one per member and
-      message). See docs/architecture.md, "Where Channels is the cost".
+    - Channels closes stale database connections (a thread-pool hop) before every handler; the
+      QUICK_EVENTS, the most frequent (one per member and message), reach the database only
+      through database_sync_to_async, which does that itself, and skip it. See
+      docs/architecture.md, "Where Channels is the cost".
 
     A socket lives in its reader's `variant` (variants.Variant: language and time zone, read as
     it opens): whatever it renders for itself is in it, and it takes group pushes in it
@@ -35,6 +50,7 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     has_composer = False  # whether this socket's page has a composer to close when it ends
     variant: variants.Variant | None = None
+    inline = False  # whether the handler running was called by the hub (see defer)
 
     async def __call__(self, scope, receive, send):
         # Each socket runs in a task of its own (and its own copy of the context variables), so
@@ -46,12 +62,58 @@ class ChatSocket(AsyncWebsocketConsumer):
             logger.exception("socket's language and time zone not read: the site's instead")
             self.variant = variants.default_variant()
         with self.variant.active():
-            await super().__call__(scope, receive, send)
+            await self.run(scope, receive, send)
+
+    async def run(self, scope, receive, send) -> None:
+        """Channels' AsyncConsumer.__call__, with the socket's events taken from its `inbox`
+        (filled by the hub) instead of a channel of its own: `channel_name` only names the socket
+        (presence's key)."""
+        self.scope, self.base_send = scope, send
+        self.channel_layer, self.channel_name = None, f"socket.{uuid.uuid4().hex}"
+        self.inbox_open()
+        try:
+            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            hub().forget(self)
+
+    def inbox_open(self) -> None:
+        """Make the socket's inbox, and its turn: held while a frame or an event is handled."""
+        self.inbox: asyncio.Queue[dict] = asyncio.Queue()
+        self.queued = 0  # events put in the inbox and not handled yet
+        self.turn = asyncio.Lock()
+
+    async def hub_event(self, event: dict) -> None:
+        """The hub has `event` for this socket: a QUICK_EVENTS one is handled now if the socket
+        is idle; anything else, or while it is busy or has events waiting, joins its inbox."""
+        if self.queued or self.turn.locked() or event["type"] not in QUICK_EVENTS:
+            self.defer(event)
+            return
+        async with self.turn:
+            self.inline = True
+            try:
+                await self.handle(event)
+            finally:
+                self.inline = False
+
+    def defer(self, event: dict) -> None:
+        """Handle `event` later, in this socket's own task, after what it is doing: for the hub,
+        and for a quick handler called `inline` that finds it must wait (a database read)."""
+        self.queued += 1
+        self.inbox.put_nowait(event)
 
     async def dispatch(self, message):
+        async with self.turn:
+            await self.handle(message)
+            if not message["type"].startswith("websocket."):
+                self.queued -= 1  # an event from the inbox
+
+    async def handle(self, message: dict) -> None:
+        """Call `message`'s handler, logging (not raising) what it raises."""
         try:
-            if message["type"] == "chat.message":
-                await self.chat_message(message)
+            if message["type"] in QUICK_EVENTS:
+                await getattr(self, message["type"].replace(".", "_"))(message)
             else:
                 await super().dispatch(message)
         except StopConsumer:
@@ -66,27 +128,26 @@ class ChatSocket(AsyncWebsocketConsumer):
                 await self.close(code=1011)
 
     async def group_join(self, group: str) -> None:
-        """Join `group` (Channels leaves every group in self.groups on disconnect). If the layer
-        is away, the group is kept and joined again at the next groups_renew."""
+        """Join `group` through the hub (Channels' self.groups keeps the list). If the layer is
+        away, the group is kept and joined again at the next groups_renew."""
         self.groups.append(group)
-        await broadcasts.group_add(group, self.channel_name)
+        await hub().join(group, self)
 
     async def group_leave(self, group: str) -> None:
         self.groups.remove(group)
-        await broadcasts.group_discard(group, self.channel_name)
+        await hub().leave(group, self)
 
     async def groups_renew(self) -> None:
-        """Add this socket to its groups again: nothing for a pub/sub layer that never lost
-        them, a re-subscription after the layer was away (or a Redis that came back empty)."""
-        for group in self.groups:
-            await broadcasts.group_add(group, self.channel_name)
+        """Subscribe the hub to this socket's groups again: nothing for a pub/sub layer that never
+        lost them, a re-subscription after the layer was away (or a Redis that came back empty)."""
+        await hub().renew(self.groups)
 
     async def websocket_disconnect(self, message):
         # Channels leaves self.groups, then calls disconnect(): with the layer away, leaving
         # would raise before disconnect() ran, and presence and read markers would be lost.
-        for group in self.groups:
-            await broadcasts.group_discard(group, self.channel_name)
-        self.groups = []
+        groups, self.groups = self.groups, []
+        for group in groups:
+            await hub().leave(group, self)
         await super().websocket_disconnect(message)
 
     async def access_ok(self, full: bool = True) -> bool:

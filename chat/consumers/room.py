@@ -198,6 +198,8 @@ class RoomConsumer(SidebarConsumer):
                 await variant_note(room_id=self.room.pk, key=self.variant.key, heal=True)
             if label := self.unseen.arrived([event["author"]]):
                 await self.send(text_data=label)
+        elif verdict is Verdict.GAP and self.inline:
+            self.defer(event)  # the catch-up reads the database: not in the hub's turn
         elif verdict is Verdict.GAP:
             await self.catch_up()
 

@@ -17,3 +17,13 @@ async def test_expired_messages_are_still_swept_but_at_most_once_per_interval():
     await layer.group_send("room.b", {"type": "chat.message"})  # t=0.25: swept
     assert "reader" not in layer.channels
     assert "reader" not in layer.groups.get("room.a", {})
+
+
+async def test_a_hub_channel_holds_more_than_the_default_capacity():
+    """channel_capacity works ({glob: capacity}, as configured for chat.hub's channels), where
+    Channels' own in-memory layer raises on it; other channels keep the default."""
+    layer = InMemoryChannelLayer(capacity=2, channel_capacity={"hub.*": 5})
+    hub_channel, other = await layer.new_channel("hub."), await layer.new_channel()
+    for _ in range(5):
+        await layer.send(hub_channel, {"type": "chat.message"})
+    assert layer.get_capacity(hub_channel) == 5 and layer.get_capacity(other) == 2
