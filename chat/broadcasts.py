@@ -29,6 +29,7 @@ import time
 import uuid
 
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -149,13 +150,29 @@ def room_changed_broadcast(*, room, composer: bool = False) -> None:
 
 def members_broadcast(*, room) -> None:
     """Push `room`'s member list and count, rendered once, to the sockets on its page
-    (`room.members`): someone joined, was invited, left or was removed. Two queries, and one
-    read of who is online, to keep the list's online marks."""
-    members, count = room_members(room)
-    shown, _total = async_to_sync(presence_list)(room_id=room.pk)
+    (`room.members`): someone joined, was invited, left or was removed. Throttled per process
+    and room as presence is (chat.presence_pushes: a crowd joining at once costs a few pushes
+    of the whole list, not one per arrival to every socket); each push reads the list when it
+    goes: two queries, and one read of who is online, to keep the list's online marks."""
+    async_to_sync(_members_throttled)(room)
+
+
+async def _members_throttled(room) -> None:
+    await presence_pushes("members").push(room, _members_send)
+
+
+async def _members_send(room) -> int:
+    shown, _total = await presence_list(room_id=room.pk)
     online_ids = [present.user_id for present in shown or []]
-    push = variants.members_push(room=room, members=members, members_count=count, online_ids=online_ids)
-    async_to_sync(group_send)(page_group(room), {"type": "room.members", **push})
+    # Not on the thread of whoever asked first: a push that waited for its turn outlives them.
+    push, count = await database_sync_to_async(_members_push, thread_sensitive=False)(room, online_ids)
+    await group_send(page_group(room), {"type": "room.members", **push})
+    return count
+
+
+def _members_push(room, online_ids: list[int]) -> tuple[dict, int]:
+    members, count = room_members(room)
+    return variants.members_push(room=room, members=members, members_count=count, online_ids=online_ids), count
 
 
 def membership_read_broadcast(*, user_id: int, room_id: int, seq: int) -> None:

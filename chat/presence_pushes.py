@@ -1,11 +1,12 @@
-"""When each room's next "online now" push may go, per process and event loop.
+"""When each room's next "online now" push, or member list push, may go, per process and event loop.
 
-A push goes at once if the room's last one is far enough back; otherwise one push is scheduled
-for then, and later changes ride along. Pushes are at least CHAT_PRESENCE_PUSH_SECONDS apart,
-and further apart in big rooms (a push to n sockets is n copies: at most
-CHAT_PRESENCE_PUSH_RATE copies a second), so that a crowd arriving at once (a 5,000-member room
-reconnecting after a deploy) costs a few pushes, not one per arrival. What a push sends is the
-caller's (chat.broadcasts.presence_broadcast): this module only keeps time.
+Each kind of push ("presence", "members") has a schedule of its own. A push goes at once if the
+room's last one is far enough back; otherwise one push is scheduled for then, and later changes
+ride along. Pushes are at least CHAT_PRESENCE_PUSH_SECONDS apart, and further apart in big rooms
+(a push to n sockets is n copies: at most CHAT_PRESENCE_PUSH_RATE copies a second), so that a
+crowd arriving at once (a 5,000-member room reconnecting after a deploy) costs a few pushes, not
+one per arrival. What a push sends is the caller's (chat.broadcasts.presence_broadcast): this
+module only keeps time.
 """
 
 import asyncio
@@ -45,12 +46,12 @@ class PresencePushes:
         await self.push(room, send)
 
 
-_schedules: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresencePushes]" = weakref.WeakKeyDictionary()
+_schedules: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, PresencePushes]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def presence_pushes() -> PresencePushes:
-    """This event loop's PresencePushes."""
+def presence_pushes(kind: str = "presence") -> PresencePushes:
+    """This event loop's schedule of `kind`'s pushes ("presence" or "members")."""
     loop = asyncio.get_running_loop()
-    if loop not in _schedules:
-        _schedules[loop] = PresencePushes()
-    return _schedules[loop]
+    return _schedules.setdefault(loop, {}).setdefault(kind, PresencePushes())
