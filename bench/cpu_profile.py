@@ -1,9 +1,12 @@
 """Profile Tertulia under load: py-spy on one uvicorn process while bench/loadgen.py offers
-COPIES copies/s in 20-member rooms (after `make bench` has prepared the database).
+COPIES copies/s in one of the bench's shapes (after `make bench` has prepared the database):
+`ramp` (20-member rooms, the default), `solo` (rooms of one member: the message path alone)
+or `big` (one 1,000-member room: the fan-out).
 
-    .venv/bin/pip install py-spy && .venv/bin/python bench/cpu_profile.py [COPIES] [--gil]
+    .venv/bin/pip install py-spy && .venv/bin/python bench/cpu_profile.py [COPIES] [--gil] [--shape S]
 
-Writes bench/results/profile.txt: the functions on the most sampled stacks, cumulative.
+Writes bench/results/profile-SHAPE.txt (the functions on the most sampled stacks, cumulative)
+and profile-SHAPE.collapsed (py-spy's collapsed stacks: for flamegraph.pl or speedscope).
 """
 
 import asyncio
@@ -17,16 +20,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import servers  # noqa: E402
 from loadgen import Target, close_members, offer_load, open_members  # noqa: E402
 
+SHAPES = {  # shape: (rooms, members in each)
+    "ramp": ([f"bench-{i}" for i in range(10)], 20),
+    "solo": ([f"bench-solo-{i}" for i in range(10)], 1),
+    "big": (["bench-big"], 1000),
+}
 
-async def main(copies: int, gil: bool) -> None:
-    raw = servers.RESULTS / "profile.raw"
+
+async def main(copies: int, gil: bool, shape: str) -> None:
+    raw = servers.RESULTS / f"profile-{shape}.collapsed"
     cookies = json.loads((servers.RESULTS / "cookies.json").read_text())
     port = servers.free_port()
+    rooms, size = SHAPES[shape]
     with servers.tertulia_server(port, redis=False) as pid:
-        members, _ = await open_members(
-            Target("t", [port], True, cookies), [f"bench-{i}" for i in range(10)], 20, False
-        )
-        await offer_load(members, copies / 20, 2)  # warm-up
+        members, _ = await open_members(Target("t", [port], True, cookies), rooms, size, False)
+        await offer_load(members, copies / size, 2)  # warm-up
         spy = subprocess.Popen(
             [
                 str(servers.BIN / "py-spy"),
@@ -46,7 +54,7 @@ async def main(copies: int, gil: bool) -> None:
             stderr=subprocess.DEVNULL,
         )
         for _ in range(4):
-            result = await offer_load(members, copies / 20, 2)
+            result = await offer_load(members, copies / size, 2)
             p50, p99 = result.percentile(50), result.percentile(99)
             print(f"{copies} copies/s offered: p50 {p50:.1f} ms, p99 {p99:.1f} ms, lost {result.lost}")
         spy.wait()
@@ -58,14 +66,15 @@ async def main(copies: int, gil: bool) -> None:
         for name in {frame.split(" (")[0] for frame in stack.split(";")}:
             cumulative[name] += int(count)
     lines = [f"{count / total * 100:5.1f}%  {name}" for name, count in cumulative.most_common(80)]
-    (servers.RESULTS / "profile.txt").write_text(
-        f"py-spy {'--gil ' if gil else ''}at {copies} copies/s, 200 sockets in 10 rooms, {total} samples\n"
+    (servers.RESULTS / f"profile-{shape}.txt").write_text(
+        f"py-spy {'--gil ' if gil else ''}at {copies} copies/s, {len(rooms)} rooms of {size}, {total} samples\n"
         + "\n".join(lines)
         + "\n"
     )
-    print(f"bench/results/profile.txt ({total} samples)")
+    print(f"bench/results/profile-{shape}.txt ({total} samples)")
 
 
 if __name__ == "__main__":
     copies = int(next((a for a in sys.argv[1:] if a.isdigit()), 2000))
-    asyncio.run(main(copies, "--gil" in sys.argv))
+    shape = sys.argv[sys.argv.index("--shape") + 1] if "--shape" in sys.argv else "ramp"
+    asyncio.run(main(copies, "--gil" in sys.argv, shape))

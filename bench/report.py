@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from shapes import SATURATION_P99_MS
+from targets import targets_lines
 
 
 def best(steps: list[dict]) -> dict | None:
@@ -72,6 +73,16 @@ def table(results: dict) -> str:
             + " |"
         )
     history = results.get("history")
+    solo = results.get("solo")
+    if solo:
+        rows.append(
+            f"| rooms of one member: server CPU per message (µs) | – | {solo['server_cpu_us_per_message']:,} | – |"
+        )
+    rows.append(
+        "| big room: server CPU per copy (µs) | "
+        + " | ".join(str(big[n].get("server_cpu_us_per_copy", "–")) if n in big else "–" for n in names)
+        + " |"
+    )
     if history:
         rows.append(
             f"| room page with {history['messages']:,} messages stored: server time p50 / p99 (ms) | – | "
@@ -115,6 +126,7 @@ def report(results: dict, name: str) -> str:
     if results.get("history_note"):
         lines.append(f"Note: {results['history_note']}.")
     lines += ["", table(results), "", f"![Latency against offered load]({name}.png)"]
+    lines += ["", "## Targets (the performance issue)", "", *targets_lines(results)]
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ Redis layer (two processes, BENCH_REDIS_URL). Shapes:
   lost (saturation);
 - big room: 1,000 sockets in one room; one message at a time, the time until all have it;
 - idle: 5,000 sockets, with and without permessage-deflate: set-up time, server memory each;
+- solo: 10 rooms of one member, 100 messages/s: server CPU per message (no fan-out);
 - history: 1,000,000 messages over 100 rooms (bench/history.py); --skip-history keeps the
   previous run's history figures, noted as such.
 Writes bench/results/latest.json (every figure), latest.md (the run's date and set-up, the table,
@@ -35,7 +36,8 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import table, write  # noqa: E402
 from servers import GENERATOR_CORE, RESULTS, ROOT, SERVER_CORE, Configs, prepare_database, tertulia_env  # noqa: E402
-from shapes import big_room, idle, ramp  # noqa: E402
+from shapes import big_room, idle, ramp, solo  # noqa: E402
+from targets import targets_lines  # noqa: E402
 
 
 async def main(args) -> dict:
@@ -50,7 +52,9 @@ async def main(args) -> dict:
         else [500, 1000, 1500, 2000, 2500, 5000, 10000, 15000, 20000, 25000, 30000, 40000, 60000, 80000, 100000, 130000]
     )
     step_seconds = 1.0 if smoke else 3.0
+    solo_rooms = 2 if smoke else 10
     rooms = [f"bench-{i}" for i in range(10)] + ["bench-big", "bench-idle"]
+    rooms += [f"bench-solo-{i}" for i in range(solo_rooms)]
     cookies = prepare_database(max(idle_sockets, big_sockets, 200), rooms)
     results: dict = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -61,10 +65,13 @@ async def main(args) -> dict:
         "pinning": f"servers on core {SERVER_CORE} (taskset), generator on core {GENERATOR_CORE}",
     }
     names = ["reference", "tertulia-inmem-1proc", "tertulia-redis-2proc"]
-    with ExitStack() as stack, tqdm(total=len(levels) * len(names) + 2 * 2 + 2 * 2, desc="bench") as progress:
+    with ExitStack() as stack, tqdm(total=len(levels) * len(names) + 2 * 2 + 2 * 2 + 1, desc="bench") as progress:
         configs = Configs(stack, cookies)
         for name in names:
             results["ramp"][name] = await ramp(configs, name, levels, step_seconds, progress)
+        progress.set_postfix_str("tertulia-inmem-1proc solo")
+        results["solo"] = await solo(configs, names[1], solo_rooms, rate=100, seconds=2 if smoke else 5)
+        progress.update(1)
         for name in names[:2]:
             progress.set_postfix_str(f"{name} big room")
             results["big_room"][name] = await big_room(configs, name, big_sockets, 10 if smoke else 30)
@@ -120,4 +127,5 @@ if __name__ == "__main__":
         results = asyncio.run(main(args))
     write(results, RESULTS, name, measured=not args.report_only)
     print(table(results))
+    print("\n" + "\n".join(targets_lines(results)))
     print(f"\n{results['pinning']}. Written: bench/results/{name}.md" + ("" if args.report_only else ", .json, .png"))

@@ -3,7 +3,8 @@ read from /proc:
 - ramp: 200 sockets in 10 rooms of 20; offered copies/s rises until p99 > 100 ms or a copy is
   lost (saturation);
 - big room: every socket in one room; one message at a time, the time until all have it;
-- idle: many sockets, with or without permessage-deflate: set-up time, server memory each.
+- idle: many sockets, with or without permessage-deflate: set-up time, server memory each;
+- solo: rooms of one member: server CPU per message, with no fan-out.
 """
 
 import asyncio
@@ -67,16 +68,21 @@ async def ramp(configs: Configs, name: str, levels: list[int], step_seconds: flo
 
 
 async def big_room(configs: Configs, name: str, sockets: int, messages: int) -> dict:
-    target, _pids = configs.target(name)
+    """One message at a time to `sockets` members of one room: the time until all have it, and
+    the server's CPU per delivered copy (fan-out dominated)."""
+    target, pids = configs.target(name)
     members, setup = await open_members(target, ["bench-big"], per_room=sockets, compression=False)
     try:
         await fan_out_times(members, messages=3)  # warm-up, as in ramp(); not measured
+        cpu_before = sum(cpu_seconds(p) for p in pids)
         times = sorted(await fan_out_times(members, messages=messages))
+        cpu = sum(cpu_seconds(p) for p in pids) - cpu_before
     finally:
         await close_members(members)
     return {
         "sockets": sockets,
         "setup_s": round(setup, 2),
+        "server_cpu_us_per_copy": round(cpu / (messages * sockets) * 1e6, 1),
         "to_all_p50_ms": times[len(times) // 2],
         "to_all_p99_ms": times[min(len(times) - 1, int(0.99 * len(times)))],
         "to_all_max_ms": times[-1],
@@ -98,4 +104,25 @@ async def idle(configs: Configs, name: str, sockets: int, compression: bool) -> 
         "compression": compression,
         "setup_s": round(setup, 2),
         "kib_per_socket": round((rss_after - rss_before) / sockets, 1),
+    }
+
+
+async def solo(configs: Configs, name: str, rooms: int, rate: float, seconds: float) -> dict:
+    """Messages in rooms of one member each (no fan-out): the server's CPU per message, all of
+    it (frame, validation, rate limit, the database write and commit, rendering, the sender's
+    answer and its own copy)."""
+    target, pids = configs.target(name)
+    members, _setup = await open_members(target, [f"bench-solo-{i}" for i in range(rooms)], 1, compression=False)
+    try:
+        await offer_load(members, rate=rate, duration=1)  # warm-up, as in ramp(); not measured
+        cpu_before = sum(cpu_seconds(p) for p in pids)
+        result = await offer_load(members, rate=rate, duration=seconds)
+        cpu = sum(cpu_seconds(p) for p in pids) - cpu_before
+    finally:
+        await close_members(members)
+    return {
+        "messages": result.messages,
+        "lost": result.lost,
+        "p99_ms": result.percentile(99),
+        "server_cpu_us_per_message": round(cpu / max(result.messages, 1) * 1e6, 1),
     }
