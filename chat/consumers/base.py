@@ -27,6 +27,16 @@ QUICK_EVENTS = frozenset(
 )
 
 
+def socket_closed(error: Exception) -> bool:
+    """Whether `error`, raised by a send, only says the socket is closing: the client went away
+    (uvicorn's ClientDisconnected, an OSError), or its close was sent already (the server shutting
+    down, or the socket ended) while the hub had a push for it. Its disconnect follows; nothing
+    went wrong."""
+    return isinstance(error, OSError) or (
+        isinstance(error, RuntimeError) and "after sending 'websocket.close'" in str(error)
+    )
+
+
 class ChatSocket(AsyncWebsocketConsumer):
     """Channels' AsyncWebsocketConsumer, with three changes, each for a reason:
 
@@ -118,11 +128,10 @@ class ChatSocket(AsyncWebsocketConsumer):
                 await super().dispatch(message)
         except StopConsumer:
             raise
-        except OSError as error:
-            # The client went away while a push was being sent to it (uvicorn raises its
-            # ClientDisconnected, an OSError): its disconnect follows; nothing went wrong here.
-            logger.info("socket gone during %s, %s: %r", message["type"], self.where(), error)
-        except Exception:
+        except Exception as error:
+            if socket_closed(error):
+                logger.info("socket gone during %s, %s: %r", message["type"], self.where(), error)
+                return
             logger.exception("socket handler raised on %s, %s", message["type"], self.where())
             if message["type"] == "websocket.connect":
                 await self.close(code=1011)
