@@ -7,6 +7,7 @@ import uuid
 
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.sessions import InstanceSessionWrapper
 from channels.utils import await_many_dispatch
 
 from .. import fragments, variants
@@ -25,6 +26,15 @@ CLOSE_ROOM_NOT_FOUND = 4004
 QUICK_EVENTS = frozenset(
     {"chat.message", "chat.typing", "chat.presence", "chat.reactions", "room.members", "membership.read"}
 )
+
+
+def _without_session_wrapper(send):
+    """`send` (an ASGI send) without Channels' session middleware around it, if it is there: that
+    wrapper saves the session on `http.response.start` only, but reads it on every message
+    first, so for a socket it is a cost per push and nothing else (Channels 4.3; the change
+    upstream: docs/upstream/channels-session-send.patch)."""
+    wrapper = getattr(send, "__self__", None)
+    return wrapper.real_send if isinstance(wrapper, InstanceSessionWrapper) else send
 
 
 def socket_closed(error: Exception) -> bool:
@@ -78,7 +88,7 @@ class ChatSocket(AsyncWebsocketConsumer):
         """Channels' AsyncConsumer.__call__, with the socket's events taken from its `inbox`
         (filled by the hub) instead of a channel of its own: `channel_name` only names the socket
         (presence's key)."""
-        self.scope, self.base_send = scope, send
+        self.scope, self.base_send = scope, _without_session_wrapper(send)
         self.channel_layer, self.channel_name = None, f"socket.{uuid.uuid4().hex}"
         self.inbox_open()
         try:
