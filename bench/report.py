@@ -135,7 +135,16 @@ def write(results: dict, results_dir: Path, name: str, measured: bool = True) ->
     if measured:
         (results_dir / f"{name}.json").write_text(json.dumps(results, indent=2))
         chart(results, results_dir / f"{name}.png")
-    (results_dir / f"{name}.md").write_text(report(results, name))
+    page = results_dir / f"{name}.md"
+    kept = _sections(page.read_text()) if page.exists() else ""
+    page.write_text(report(results, name) + (f"\n{kept}" if kept else ""))
+
+
+def _sections(text: str) -> str:
+    """The sections other scripts keep in a page (latest_section_put's, from their begin marker
+    on), so that a new run of bench/run.py keeps their last figures."""
+    start = text.find("<!-- bench/")
+    return text[start:] if start >= 0 else ""
 
 
 def latest_section_put(begin: str, end: str, section: str) -> None:
