@@ -47,6 +47,11 @@ def socket_closed(error: Exception) -> bool:
     )
 
 
+# Events a socket may have waiting in its inbox before the hub drops its quick ones (Channels'
+# in-memory layer holds 100 a channel): a socket this far behind is stuck, and memory stays flat.
+INBOX_LIMIT = 1000
+
+
 class ChatSocket(AsyncWebsocketConsumer):
     """Channels' AsyncWebsocketConsumer, with three changes, each for a reason:
 
@@ -102,12 +107,21 @@ class ChatSocket(AsyncWebsocketConsumer):
         """Make the socket's inbox, and its turn: held while a frame or an event is handled."""
         self.inbox: asyncio.Queue[dict] = asyncio.Queue()
         self.queued = 0  # events put in the inbox and not handled yet
+        self.overflowed = False  # whether quick events were dropped since the inbox was last empty
         self.turn = asyncio.Lock()
 
     async def hub_event(self, event: dict) -> None:
         """The hub has `event` for this socket: a QUICK_EVENTS one is handled now if the socket
-        is idle; anything else, or while it is busy or has events waiting, joins its inbox."""
-        if self.queued or self.turn.locked() or event["type"] not in QUICK_EVENTS:
+        is idle; anything else, or while it is busy or has events waiting, joins its inbox. A
+        socket INBOX_LIMIT events behind drops quick events (never the others: an access check
+        always arrives), as a channel layer over capacity would."""
+        quick = event["type"] in QUICK_EVENTS
+        if self.queued or self.turn.locked() or not quick:
+            if quick and self.queued >= INBOX_LIMIT:
+                if not self.overflowed:
+                    logger.warning("socket %s events behind, %s: its quick events dropped", self.queued, self.where())
+                self.overflowed = True
+                return  # what it misses it repairs: a gap at its next message or sync, the next push
             self.defer(event)
             return
         async with self.turn:
@@ -128,6 +142,7 @@ class ChatSocket(AsyncWebsocketConsumer):
             await self.handle(message)
             if not message["type"].startswith("websocket."):
                 self.queued -= 1  # an event from the inbox
+                self.overflowed = self.overflowed and self.queued > 0
 
     async def handle(self, message: dict) -> None:
         """Call `message`'s handler, logging (not raising) what it raises."""

@@ -6,6 +6,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from chat import fragments
+from chat.consumers import base
 from chat.consumers.base import ChatSocket
 from chat.hub import hub
 from chat.messages import message_create
@@ -48,6 +49,23 @@ class Recorder(ChatSocket):
 
     async def chat_message(self, event):
         self.handled.append(event["seq"])
+
+    def where(self) -> str:
+        return "recorder"
+
+
+async def test_a_socket_far_behind_drops_quick_events_never_an_access_check(monkeypatch):
+    """Past INBOX_LIMIT events waiting, messages are dropped (the cursor repairs them: a gap),
+    but an access check still joins the inbox; once caught up, nothing is dropped."""
+    monkeypatch.setattr(base, "INBOX_LIMIT", 3)
+    socket = Recorder()
+    async with socket.turn:
+        for seq in range(1, 6):
+            await socket.hub_event(message(seq))
+        await socket.hub_event({"type": "access.check", "group": "user.1"})
+    assert socket.queued == 4 and socket.overflowed
+    handled = [(await socket.inbox.get())["type"] for _ in range(4)]
+    assert handled == ["chat.message"] * 3 + ["access.check"]
 
 
 def message(seq: int) -> dict:
