@@ -15,9 +15,11 @@ from chat.tests.support import join, post_frame
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
 
 
-async def test_a_room_s_sockets_share_one_layer_subscription_gone_with_the_last(lobby_sockets, make_user):
+async def test_a_room_s_sockets_share_one_layer_subscription_gone_with_the_last(lobby_sockets, settings):
     """Three members' sockets on a room's page: each of its groups holds one channel in the
-    layer, the process's hub's; once the last socket leaves, none."""
+    layer (the in-memory one, whose groups can be read), the process's hub's; once the last
+    socket leaves, none."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "site_config.layers.InMemoryChannelLayer"}}
     room, sockets = await lobby_sockets("ana", "bea", "cy")
     layer = get_channel_layer()
     for group in (f"members.{room.slug}", f"room.{room.slug}"):
