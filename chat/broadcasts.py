@@ -10,6 +10,7 @@ Events, each handled by the consumer method of the same name (`chat.message` -> 
 - `chat.message` {"room": int, "seq": int, "author": int, "mentions": [int], **push} to members_group
 - `room.changed` {"room": int, "archived": bool, **push} to members_group
 - `room.members` {**push}, `chat.typing` {"user_id": int, **push}, `chat.presence` {**push} to page_group
+  (the member list and who is online go spaced: chat.presence_pushes)
 - `membership.read` {"room": int, "seq": int} to user_group
 - `sidebar.refresh` {} and `access.check` {} to user_group
 - `healthz.ping` {"token": str} to this process's own reply channel (layer_round_trip)
@@ -29,7 +30,6 @@ import time
 import uuid
 
 from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -37,9 +37,7 @@ from redis.exceptions import RedisError
 
 from . import variants
 from .outages import Breaker
-from .presence import presence_list, presence_remove, presence_touch
-from .presence_pushes import presence_pushes
-from .selectors import LogLine, room_members
+from .selectors import LogLine
 
 logger = logging.getLogger(__name__)
 
@@ -148,33 +146,6 @@ def room_changed_broadcast(*, room, composer: bool = False) -> None:
     async_to_sync(group_send)(members_group(room), {**event, **variants.room_push(room=room, composer=composer)})
 
 
-def members_broadcast(*, room) -> None:
-    """Push `room`'s member list and count, rendered once, to the sockets on its page
-    (`room.members`): someone joined, was invited, left or was removed. Throttled per process
-    and room as presence is (chat.presence_pushes: a crowd joining at once costs a few pushes
-    of the whole list, not one per arrival to every socket); each push reads the list when it
-    goes: two queries, and one read of who is online, to keep the list's online marks."""
-    async_to_sync(_members_throttled)(room)
-
-
-async def _members_throttled(room) -> None:
-    await presence_pushes("members").push(room, _members_send)
-
-
-async def _members_send(room) -> int:
-    shown, _total = await presence_list(room_id=room.pk)
-    online_ids = [present.user_id for present in shown or []]
-    # Not on the thread of whoever asked first: a push that waited for its turn outlives them.
-    push, count = await database_sync_to_async(_members_push, thread_sensitive=False)(room, online_ids)
-    await group_send(page_group(room), {"type": "room.members", **push})
-    return count
-
-
-def _members_push(room, online_ids: list[int]) -> tuple[dict, int]:
-    members, count = room_members(room)
-    return variants.members_push(room=room, members=members, members_count=count, online_ids=online_ids), count
-
-
 def membership_read_broadcast(*, user_id: int, room_id: int, seq: int) -> None:
     """Tell user `user_id`'s sockets that they read room `room_id` up to `seq` (another tab)."""
     async_to_sync(group_send)(user_group(user_id), {"type": "membership.read", "room": room_id, "seq": seq})
@@ -207,33 +178,6 @@ async def typing_broadcast(*, room, user) -> None:
     typing_sent[(room.pk, user.pk)] = now
     push = variants.push("typing", {"typist": user.get_username()})
     await group_send(page_group(room), {"type": "chat.typing", "user_id": user.pk, **push})
-
-
-async def presence_broadcast(*, room) -> None:
-    """Push who is online in `room`, rendered once, to its page (`chat.presence`), throttled per
-    process and room (chat.presence_pushes)."""
-    await presence_pushes().push(room, _presence_send)
-
-
-async def _presence_send(room) -> int:
-    shown, total = await presence_list(room_id=room.pk)
-    push = variants.presence_push(shown=shown, total=total)
-    await group_send(page_group(room), {"type": "chat.presence", **push})
-    return total
-
-
-async def presence_renew(*, room, user, channel_name: str) -> None:
-    """Mark socket `channel_name` of `user` present in `room` (on connect, then at each
-    heartbeat); if that changed who is online (`user` came, or others' entries expired: their
-    worker died), push the list."""
-    if await presence_touch(room_id=room.pk, user=user, channel_name=channel_name):
-        await presence_broadcast(room=room)
-
-
-async def presence_leave(*, room, user, channel_name: str) -> None:
-    """Remove socket `channel_name` of `user` from `room`; if it was their last, push the list."""
-    if await presence_remove(room_id=room.pk, user=user, channel_name=channel_name):
-        await presence_broadcast(room=room)
 
 
 def reactions_broadcast(*, room, push: dict) -> None:

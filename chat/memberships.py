@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from . import broadcasts
 from .models import Membership, Room
+from .presence_pushes import members_broadcast
 
 
 def membership_join(*, room: Room, user) -> Membership:
@@ -25,7 +26,7 @@ def membership_join(*, room: Room, user) -> Membership:
     membership, created = Membership.objects.get_or_create(room=room, user=user)
     if created:
         transaction.on_commit(lambda: broadcasts.sidebar_refresh(user_id=user.pk))
-        transaction.on_commit(lambda: broadcasts.members_broadcast(room=room))
+        transaction.on_commit(lambda: members_broadcast(room=room))
     return membership
 
 
@@ -48,7 +49,7 @@ def membership_invite(*, room: Room, inviter, username: str) -> Membership:
     if not created:
         raise ValidationError(_("%(username)s is already a member.") % {"username": username})
     transaction.on_commit(lambda: broadcasts.sidebar_refresh(user_id=invitee.pk))
-    transaction.on_commit(lambda: broadcasts.members_broadcast(room=room))
+    transaction.on_commit(lambda: members_broadcast(room=room))
     return membership
 
 
@@ -67,7 +68,7 @@ def membership_remove(*, room: Room, remover, user) -> None:
         for membership in Membership.objects.filter(room=room, user=user):
             membership.delete()
             transaction.on_commit(lambda: broadcasts.sidebar_refresh(user_id=user.pk))
-            transaction.on_commit(lambda: broadcasts.members_broadcast(room=room))
+            transaction.on_commit(lambda: members_broadcast(room=room))
 
 
 def membership_mark_read(*, room: Room, user, seq: int) -> None:

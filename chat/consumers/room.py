@@ -15,6 +15,7 @@ from ..heartbeat import heartbeat
 from ..memberships import membership_join, membership_mark_read
 from ..models import Room
 from ..presence import presence_list
+from ..presence_pushes import presence_leave, presence_renew
 from ..unseen import Unseen
 from ..variant_rooms import variant_missed, variant_note
 from .base import CLOSE_ROOM_NOT_FOUND
@@ -76,7 +77,7 @@ class RoomConsumer(SidebarConsumer):
         self.room = self.gate.room = room
         self.budget = frames.FrameBudget(rate=settings.CHAT_FRAME_RATE, burst=settings.CHAT_FRAME_BURST)
         self.sidebar.current_room_id = room.pk
-        await broadcasts.presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
+        await presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
         await self.group_join(broadcasts.page_group(room))
         await variant_note(room_id=room.pk, key=self.variant.key)
         heartbeat().add(self)
@@ -98,7 +99,7 @@ class RoomConsumer(SidebarConsumer):
             heartbeat().discard(self)
             if self.cursor.seq:
                 await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
-            await broadcasts.presence_leave(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
+            await presence_leave(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
         await super().disconnect(code)
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -142,7 +143,7 @@ class RoomConsumer(SidebarConsumer):
         await self.catch_up()
         if self.cursor.seq:
             await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
-        await broadcasts.presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
+        await presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
 
     async def catch_up(self) -> None:
         """Send, from the database, the room's messages after this socket's cursor."""
