@@ -107,19 +107,27 @@ async def idle(configs: Configs, name: str, sockets: int, compression: bool) -> 
     }
 
 
+async def measured_load(configs: Configs, name: str, rooms: list[str], per_room: int, rate: float, seconds: float):
+    """Open `per_room` sockets in each of `rooms` on configuration `name`, offer `rate` messages/s
+    for 2 s (a warm-up: first syncs, caches; not measured), then for `seconds`: that step's
+    loadgen.StepResult and the server CPU seconds it took. The sockets are closed after."""
+    target, pids = configs.target(name)
+    members, _setup = await open_members(target, rooms, per_room, compression=False)
+    try:
+        await offer_load(members, rate=rate, duration=2)
+        cpu_before = sum(cpu_seconds(p) for p in pids)
+        result = await offer_load(members, rate=rate, duration=seconds)
+        return result, sum(cpu_seconds(p) for p in pids) - cpu_before
+    finally:
+        await close_members(members)
+
+
 async def solo(configs: Configs, name: str, rooms: int, rate: float, seconds: float) -> dict:
     """Messages in rooms of one member each (no fan-out): the server's CPU per message, all of
     it (frame, validation, rate limit, the database write and commit, rendering, the sender's
     answer and its own copy)."""
-    target, pids = configs.target(name)
-    members, _setup = await open_members(target, [f"bench-solo-{i}" for i in range(rooms)], 1, compression=False)
-    try:
-        await offer_load(members, rate=rate, duration=1)  # warm-up, as in ramp(); not measured
-        cpu_before = sum(cpu_seconds(p) for p in pids)
-        result = await offer_load(members, rate=rate, duration=seconds)
-        cpu = sum(cpu_seconds(p) for p in pids) - cpu_before
-    finally:
-        await close_members(members)
+    solo_rooms = [f"bench-solo-{i}" for i in range(rooms)]
+    result, cpu = await measured_load(configs, name, solo_rooms, 1, rate, seconds)
     return {
         "messages": result.messages,
         "lost": result.lost,

@@ -25,10 +25,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import close_members, offer_load, open_members  # noqa: E402
 from report import latest_section_put  # noqa: E402
 from servers import GENERATOR_CORE, RESULTS, Configs, prepare_database, python  # noqa: E402
-from shapes import cpu_seconds  # noqa: E402
+from shapes import measured_load  # noqa: E402
 
 TARGET_RATIO = 1.2
 BEGIN, END = "<!-- bench/variants.py: begin -->", "<!-- bench/variants.py: end -->"
@@ -61,15 +60,7 @@ cache.delete_many([_key(pk) for pk in Room.objects.filter(slug__startswith="benc
 
 async def measure(configs: Configs, name: str, rate: float, seconds: float) -> dict:
     """One measured step of `rate` copies/s on 200 freshly opened sockets, after a warm-up."""
-    target, pids = configs.target(name)
-    members, _setup = await open_members(target, ROOMS, per_room=SOCKETS // len(ROOMS), compression=False)
-    try:
-        await offer_load(members, rate=rate / 20, duration=2)  # warm-up: first syncs, caches
-        cpu_before = sum(cpu_seconds(pid) for pid in pids)
-        result = await offer_load(members, rate=rate / 20, duration=seconds)
-        cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
-    finally:
-        await close_members(members)
+    result, cpu = await measured_load(configs, name, ROOMS, SOCKETS // len(ROOMS), rate / 20, seconds)
     return {
         "copies": result.delivered,
         "lost": result.lost,

@@ -101,7 +101,8 @@ class ChatSocket(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         finally:
-            hub().forget(self)
+            if self.groups:  # it ended without its disconnect (which leaves them)
+                hub().forget(self)
 
     def inbox_open(self) -> None:
         """Make the socket's inbox, and its turn: held while a frame or an event is handled."""
