@@ -145,6 +145,19 @@ def uvicorn(port: int, env: dict[str, str], log: Path):
     )
 
 
+@contextlib.contextmanager
 def gunicorn(port: int, env: dict[str, str], log: Path, workers: int = 2):
+    """gunicorn with `workers` uvicorn workers; yields `(process, base_url)` once every worker
+    has logged its start-up (/healthz answers as soon as the first one listens, and a second
+    still importing Django would leave every connection to the first).
+
+    Raises RuntimeError (with the log) if they are not all up in 30 s.
+    """
     env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
-    return running([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py"], port, env, log)
+    with running([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py"], port, env, log) as started:
+        deadline = time.monotonic() + 30
+        while log.read_text().count("Application startup complete") < workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not every worker started:\n{log.read_text()}")
+            time.sleep(0.1)  # Polling for start-up, not timing a result.
+        yield started
