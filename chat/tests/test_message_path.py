@@ -1,0 +1,121 @@
+"""The message path's cheaper parts (the performance issue): messages posted at once are
+numbered without a gap or a twin on every database (one statement on PostgreSQL,
+chat.message_store), an archived room still refuses, and posting limits kept in memory still
+count while sweeping without a thread per key."""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import close_old_connections, connection
+
+from chat import ratelimits
+from chat.memberships import membership_join
+from chat.message_store import one_statement_store
+from chat.messages import ARCHIVED, message_create
+from chat.models import Membership, Message, Room
+from chat.rooms import room_archive, room_get_or_create
+
+
+@pytest.mark.django_db(transaction=True)
+def test_messages_posted_at_once_take_every_seq_once_and_group_against_the_one_before(make_user):
+    """Sixteen posts from four threads (four connections) to one room: seqs 1..16 with no gap or
+    twin, the room's last seq and each author's read marker at their newest, and each message's
+    grouping read against the message stored just before it."""
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers: one connection at a time")
+    room = room_get_or_create(name="Busy")[0]
+    authors = [make_user(f"writer{n}") for n in range(4)]
+    for author in authors:
+        membership_join(room=room, user=author)
+    lines = []
+
+    def post(author, n: int) -> None:
+        try:
+            message_create(room=room, author=author, body=f"{author.username} {n}")
+        finally:
+            close_old_connections()
+
+    broadcast = mock.patch("chat.broadcasts.message_broadcast", side_effect=lambda line, **_: lines.append(line))
+    with broadcast, ThreadPoolExecutor(4) as pool:
+        list(pool.map(post, [a for a in authors for _ in range(4)], range(16)))
+
+    stored = list(Message.objects.filter(room=room).order_by("seq"))
+    assert [m.seq for m in stored] == list(range(1, 17))
+    assert Room.objects.get(pk=room.pk).last_seq == 16
+    for author in authors:
+        newest = max(m.seq for m in stored if m.author_id == author.pk)
+        assert Membership.objects.get(room=room, user=author).last_read_seq == newest
+    by_seq = {line.message.seq: line for line in lines}
+    assert sorted(by_seq) == list(range(1, 17))
+    for before, message in zip(stored, stored[1:], strict=False):
+        line = by_seq[message.seq]
+        assert (line.previous_author_id, line.previous_at) == (before.author_id, before.created_at)
+        assert line.continued == (before.author_id == message.author_id)
+
+
+@pytest.mark.django_db
+def test_an_archived_room_refuses_a_message_and_stores_nothing(make_user):
+    """Archived after the socket read the room: the database's row is what refuses."""
+    ana = make_user("ana")
+    room = room_get_or_create(name="Old")[0]
+    membership_join(room=room, user=ana)
+    room_archive(room=Room.objects.get(pk=room.pk))
+    with pytest.raises(ValidationError) as refused:
+        message_create(room=room, author=ana, body="hello")
+    assert refused.value.messages == [str(ARCHIVED)]
+    assert not Message.objects.filter(room=room).exists()
+    assert Room.objects.get(pk=room.pk).last_seq == 0
+
+
+@pytest.mark.django_db
+def test_on_postgresql_a_plain_message_is_one_statement(make_user):
+    """One statement stores it (BEGIN and COMMIT included elsewhere: here a savepoint pair,
+    as in any caller's transaction); the push's display name is read once a minute."""
+    if not one_statement_store():
+        pytest.skip("PostgreSQL only")
+    from django.test.utils import CaptureQueriesContext
+
+    ana = make_user("ana")
+    room = room_get_or_create(name="Quick")[0]
+    membership_join(room=room, user=ana)
+    message_create(room=room, author=ana, body="first")  # reads ana's display name
+    with CaptureQueriesContext(connection) as queries:
+        message = message_create(room=room, author=ana, body="second")
+    statements = [q["sql"] for q in queries if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 1
+    assert (message.seq, Message.objects.get(pk=message.pk).body) == (2, "second")
+
+
+def test_posting_limits_in_memory_still_count_and_sweep_without_a_thread(settings):
+    """The in-memory posting limits refuse the post over the limit, forget expired entries at
+    a sweep, and never hop to a thread to do it."""
+    settings.CHAT_MESSAGE_RATE_LIMITS = "2/second"
+    settings.REDIS_URL = ""
+
+    async def scenario() -> tuple[list[bool], int]:
+        await ratelimits.message_rate_limits_reset()
+        allowed = []
+        for _ in range(3):
+            allowed.append(await ratelimits.message_rate_allowed(7))
+            if allowed[-1]:
+                await ratelimits.message_rate_count(7)
+        limiter, _limits = ratelimits._limiter()
+        storage = limiter.storage
+        for events in storage.events.values():  # as if the window had passed
+            for entry in events:
+                entry.expiry = 0
+        storage.swept_at = 0.0
+        await ratelimits.message_rate_count(7)  # swept first, then counted
+        for _ in range(3):
+            await asyncio.sleep(0)  # anything the storage scheduled runs
+        return allowed, [len(events) for events in storage.events.values()]
+
+    hops = []
+    with mock.patch("asyncio.to_thread", side_effect=lambda *args: hops.append(args)):
+        allowed, entries = asyncio.run(scenario())
+    assert allowed == [True, True, False]
+    assert entries == [1]
+    assert hops == []
