@@ -61,5 +61,8 @@ class Profile(models.Model):
         return self.display_name or self.user.get_username()
 
     def save(self, *args, **kwargs):
+        from .profiles import display_name_forget  # it reads this model: imported when used
+
         self.display_name = self.display_name.strip()
         super().save(*args, **kwargs)
+        display_name_forget(self.user_id)  # a rename shows on this process's next push at once

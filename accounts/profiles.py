@@ -4,7 +4,12 @@
 (`select_related("profile")`, or `"author__profile"` from a message) and otherwise ask the
 database once. They never keep what they read on the user: a user object that lives long (a
 socket's `scope["user"]`) would otherwise show a name or a zone changed since.
+`display_name_recent` is for what repeats (each of a socket's messages, presence): it reads a
+name at most once a minute per process.
 """
+
+import math
+import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,6 +42,33 @@ def display_name(user) -> str:
     else:
         name = Profile.objects.filter(user_id=user.pk).values_list("display_name", flat=True).first() or ""
     return name or user.get_username()
+
+
+NAME_SECONDS = 60  # how long a process reuses a display name read by display_name_recent
+_recent_names: dict[int, tuple[str, float]] = {}
+
+
+def display_name_recent(user) -> str:
+    """display_name(`user`), read at most once every NAME_SECONDS per process (one query then,
+    none until): for what a user does again and again (each message a socket sends is pushed
+    with its author's name; presence names them). A rename shows within that time, and at once
+    in the process that saved it (display_name_forget). Call from synchronous code."""
+    name, read_at = _recent_names.get(user.pk, ("", -math.inf))
+    if time.monotonic() - read_at > NAME_SECONDS:
+        name = display_name(user)
+        if len(_recent_names) > 10_000:
+            _recent_names.clear()  # old entries are worth little: forget them all at once
+        _recent_names[user.pk] = (name, time.monotonic())
+    return name
+
+
+def display_name_forget(user_id: int | None = None) -> None:
+    """Forget user `user_id`'s name read by display_name_recent (their profile was saved), or
+    everyone's (None: for tests)."""
+    if user_id is None:
+        _recent_names.clear()
+    else:
+        _recent_names.pop(user_id, None)
 
 
 def preferences_for(user) -> tuple[str, str]:

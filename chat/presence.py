@@ -24,7 +24,7 @@ import redis.asyncio as redis
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from accounts.profiles import display_name
+from accounts.profiles import display_name_forget, display_name_recent
 
 from .outages import Breaker
 
@@ -174,19 +174,10 @@ async def _guarded(fallback, operation: str, *args):
     return result
 
 
-_NAME_SECONDS = 60  # how long a process reuses a user's display name before reading it again
-_names: dict[int, tuple[str, float]] = {}
-
-
 async def _present(user) -> Present:
-    """`user` as an entry, with their display name: read (one query, on the thread pool) at
-    most once a minute per process, so that a rename shows within a minute."""
-    name, read_at = _names.get(user.pk, ("", 0.0))
-    if time.monotonic() - read_at > _NAME_SECONDS:
-        name = await database_sync_to_async(display_name, thread_sensitive=False)(user)
-        if len(_names) > 10_000:
-            _names.clear()
-        _names[user.pk] = (name, time.monotonic())
+    """`user` as an entry, with their display name (display_name_recent: read at most once a
+    minute per process, on the thread pool)."""
+    name = await database_sync_to_async(display_name_recent, thread_sensitive=False)(user)
     return Present(username=user.get_username(), user_id=user.pk, name=name)
 
 
@@ -222,7 +213,7 @@ async def presence_list(*, room_id: int, limit: int = ONLINE_LISTED) -> tuple[li
 async def presence_reset() -> None:
     """Forget every entry in this process's memory and, with REDIS_URL, in Redis: for tests."""
     _memory.rooms.clear()
-    _names.clear()
+    display_name_forget()
     store = _store()
     if isinstance(store, RedisPresence):
         keys = [key async for key in store.client.scan_iter(match="tertulia:presence:*")]

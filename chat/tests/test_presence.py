@@ -3,6 +3,7 @@ once, and an entry nobody renews (a crashed worker's) gone at the next heartbeat
 in-memory store, and on Redis when REDIS_URL is set."""
 
 import asyncio
+import html
 import re
 import time
 
@@ -34,7 +35,8 @@ def marked_in(fragment: str) -> set[int]:
     if filling is None:
         return set()
     assert clear < filling.start() and "member-online-mark live" in fragment[filling.end() :]
-    return {int(user_id) for user_id in re.findall(r"\.member\[data-user='(\d+)'\] \.member-online", filling[1])}
+    selectors = html.unescape(filling[1])  # as the browser reads the attribute
+    return {int(user_id) for user_id in re.findall(r"\.member\[data-user='(\d+)'\] \.member-online", selectors)}
 
 
 async def presence_of(socket, timeout: float = 1) -> str:
