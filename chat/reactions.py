@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -74,7 +75,7 @@ def _grouped(reactions) -> list[ReactionGroup]:
 
 def reaction_groups(message: Message) -> list[ReactionGroup]:
     """`message`'s reactions, grouped by emoji (the palette's order first). No query if they were
-    prefetched (selectors.reactions_prefetch) or `message` is not a stored row (a pushed new
+    prefetched (selectors.related_load) or `message` is not a stored row (a pushed new
     message: it has none yet); else one."""
     if "reactions" in getattr(message, "_prefetched_objects_cache", {}):
         return _grouped(message.reactions.all())
@@ -82,36 +83,40 @@ def reaction_groups(message: Message) -> list[ReactionGroup]:
 
 
 class ReactionBar(NamedTuple):
-    """What a message's bar shows: message `message_id`'s `groups`, then the `palette` (each
-    emoji with its button's label, palette_labelled)."""
+    """What a message's bar shows: message `message_id`'s `groups`; the palette follows them
+    (palette_html)."""
 
     message_id: int
     groups: list[ReactionGroup]
-    palette: tuple[tuple[str, str], ...]
 
 
-_labelled: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, str], ...]] = {}
+REACTION_PALETTE = "chat/messages/_reaction_palette.html"
+# A placeholder for the message's id in the palette rendered once per language (palette_html).
+_ID_SLOT = "reaction-palette-message-id"
+_palettes: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
-def palette_labelled() -> tuple[tuple[str, str], ...]:
-    """The palette's emojis, each with its button's label ("React with 👍") in the active
-    language: translated once per language and process, since every bubble shows them (six
-    translations a bubble were a third of its render)."""
+def palette_html(message_id: int) -> str:
+    """Message `message_id`'s reaction palette (its buttons, each labelled "React with 👍"), in
+    the active language. The palette is the same for every message but for the id its buttons
+    send, and every bubble shows it (it was half of a bubble's render): it is rendered once per
+    language and palette and process, and the id (an int) put in its slot. Marked safe: it is
+    the template's own output, escaped, with no user text in it."""
     key = (get_language() or "", reaction_palette())
-    if key not in _labelled:
-        _labelled[key] = tuple((emoji, gettext("React with %(emoji)s") % {"emoji": emoji}) for emoji in key[1])
-    return _labelled[key]
+    if key not in _palettes:
+        labelled = [(emoji, gettext("React with %(emoji)s") % {"emoji": emoji}) for emoji in key[1]]
+        _palettes[key] = render_to_string(REACTION_PALETTE, {"palette": labelled, "message_id": _ID_SLOT}).strip()
+    return mark_safe(_palettes[key].replace(_ID_SLOT, str(int(message_id))))
 
 
 def reaction_bar(message: Message) -> ReactionBar:
     """`message`'s bar (reaction_groups: no query when prefetched or new)."""
-    return ReactionBar(message.pk, reaction_groups(message), palette_labelled())
+    return ReactionBar(message.pk, reaction_groups(message))
 
 
 def reactions_html(*, message_id: int, groups: list[ReactionGroup]) -> str:
     """Message `message_id`'s bar showing `groups`, with the palette; in the active language."""
-    bar = ReactionBar(message_id, groups, palette_labelled())
-    return render_to_string(REACTIONS_BAR, {"bar": bar}).strip()
+    return render_to_string(REACTIONS_BAR, {"bar": ReactionBar(message_id, groups)}).strip()
 
 
 def _pushed(data: dict) -> str:

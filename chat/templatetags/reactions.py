@@ -10,6 +10,12 @@ register = template.Library()
 
 @register.simple_tag
 def reaction_bar(message) -> reactions.ReactionBar:
-    """`{% reaction_bar message as bar %}`: its id, reactions by emoji and the palette. No query
-    when the page prefetched its reactions (selectors.reactions_prefetch) or for a new message."""
+    """`{% reaction_bar message as bar %}`: its id and reactions by emoji. No query
+    when the page prefetched its reactions (selectors.related_load) or for a new message."""
     return reactions.reaction_bar(message)
+
+
+@register.simple_tag
+def reaction_palette(message_id: int) -> str:
+    """`{% reaction_palette bar.message_id %}`: the message's palette (reactions.palette_html)."""
+    return reactions.palette_html(message_id)
