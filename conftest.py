@@ -36,8 +36,14 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def nothing_remembered_from_earlier_tests():
     """Process-wide memory that a test must not inherit: each store's circuit breaker (one test's
-    slow Redis must not make the next one skip it) and the typing throttle."""
+    slow Redis must not make the next one skip it), the typing throttle, the display names read
+    and the log lines rendered (a test's ids may be an earlier test's, its settings others)."""
+    from accounts.profiles import display_name_forget
     from chat import access, presence, ratelimits
+    from chat.bubbles import lines_forget
+
+    display_name_forget()
+    lines_forget()
 
     for breaker in (broadcasts.layer_breaker, presence.redis_breaker, ratelimits.redis_breaker, access.cache_breaker):
         breaker.reset()

@@ -1,0 +1,64 @@
+"""Log lines rendered once per process for what they show (chat.bubbles): the same line is
+rendered once, as the template renders it; whatever it shows changing (a reaction, a rename,
+an edit, the reader's language) is another line."""
+
+from unittest import mock
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from accounts.models import Profile
+from chat import bubbles
+from chat.memberships import membership_join
+from chat.messages import message_create
+from chat.reactions import reaction_toggle
+from chat.rooms import room_get_or_create
+from chat.selectors import message_history
+
+pytestmark = pytest.mark.django_db
+
+
+def lines_of(room):
+    return message_history(room=room)
+
+
+def test_a_line_is_rendered_once_as_its_template_renders_it_until_what_it_shows_changes(make_user):
+    ana, bea = make_user("ana"), make_user("bea")
+    room = room_get_or_create(name="Lobby")[0]
+    for user in (ana, bea):
+        membership_join(room=room, user=user)
+    with mock.patch("chat.broadcasts.message_broadcast"):
+        message_create(room=room, author=ana, body="hello **there**")
+    renders = []
+    render = bubbles.render_to_string
+    with mock.patch.object(bubbles, "render_to_string", side_effect=lambda *a: renders.append(1) or render(*a)):
+        (line,) = lines_of(room)
+        first = bubbles.line_html(line)
+        assert first == render_to_string(bubbles.LINE, {"line": line, "live": False})
+        assert bubbles.line_html(lines_of(room)[0]) == first
+        assert len(renders) == 1  # a fresh read of the same message: the memo's
+
+        assert bubbles.line_html(line, live=True) != first  # pushed: marked live
+        with translation.override("es"):
+            assert "Editar" in bubbles.line_html(lines_of(room)[0])
+        with mock.patch("chat.broadcasts.reactions_broadcast"):
+            reaction_toggle(message=line.message, user=bea, emoji="👍")
+        reacted = bubbles.line_html(lines_of(room)[0])
+        assert 'class="reaction"' in reacted and 'class="reaction"' not in first
+        Profile.objects.create(user=ana, display_name="Ana María")
+        assert "Ana María" in bubbles.line_html(lines_of(room)[0])
+        assert len(renders) == 5
+
+
+def test_the_memo_stays_bounded(make_user, monkeypatch):
+    monkeypatch.setattr(bubbles, "MEMO_SIZE", 3)
+    ana = make_user("ana")
+    room = room_get_or_create(name="Lobby")[0]
+    membership_join(room=room, user=ana)
+    with mock.patch("chat.broadcasts.message_broadcast"):
+        for n in range(5):
+            message_create(room=room, author=ana, body=f"message {n}")
+    for line in lines_of(room):
+        bubbles.line_html(line)
+    assert len(bubbles._memo) == 3
