@@ -27,6 +27,7 @@ from PIL import Image, ImageOps, ImageSequence
 
 from .messages import message_create
 from .models import Attachment, Message
+from .selectors import related_restore
 
 THUMBNAIL_PIXELS = 480  # a thumbnail's longest side
 MAX_FRAMES = 200  # an animation's frames: each is decoded, so they count towards the pixel limit too
@@ -222,14 +223,7 @@ def attachments_data(message: Message) -> list[dict]:
 
 def attachments_restore(message: Message, attachments: list) -> None:
     """Make `attachments` (Attachment instances, or attachments_data's dicts) what
-    `message.attachments.all()` returns, with no query, as prefetch_related would."""
+    `message.attachments.all()` returns, with no query, as prefetch_related would
+    (selectors.related_restore)."""
     rows = [a if isinstance(a, Attachment) else Attachment(message_id=message.pk, **a) for a in attachments]
-    for row in rows:
-        row.message = message
-    # Most messages have none: .none() costs a fraction of building the filter (a tenth of a
-    # pushed bubble's render), and stays right if the caller filters it further.
-    queryset = Attachment.objects.filter(message=message) if rows else Attachment.objects.none()
-    queryset._result_cache, queryset._prefetch_done = rows, True
-    if not hasattr(message, "_prefetched_objects_cache"):
-        message._prefetched_objects_cache = {}
-    message._prefetched_objects_cache["attachments"] = queryset
+    related_restore(message, "attachments", rows)

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 
 from . import variants
 from .models import Message, MessageRevision, Reaction, Room
-from .selectors import LogLine, message_history, reactions_prefetch
+from .selectors import LogLine, message_history, related_load
 
 MESSAGES_CHANGED = "chat/pushes/messages_changed.html"
 
@@ -109,8 +109,7 @@ def changes_missed(*, room: Room, after: int | None, upto: int | None, limit: in
     revisions = MessageRevision.objects.filter(room=room, change_seq__gt=after, change_seq__lte=last)
     # Through the room's manager: each message's `room` is this one, with no query for the bubble.
     changed = room.messages.filter(pk__in=revisions.values("message_id"), seq__lte=upto)
-    changed = changed.select_related("author__profile").prefetch_related(reactions_prefetch(), "attachments")
-    messages = list(changed.order_by("seq")[: limit + 1])
+    messages = related_load(list(changed.select_related("author__profile").order_by("seq")[: limit + 1]))
     if len(messages) > limit:
         return ChangesMissed(message_history(room=room, limit=limit), True, last)
     before = {message.seq - 1 for message in messages}

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .mentions import mentions_unread
-from .models import Membership, Message, Reaction, Room
+from .models import Attachment, Membership, Message, Reaction, Room
 from .sidebar import SidebarEntry
 
 # A message follows the one before it in the same group (no name or time of its own) if the
@@ -138,16 +138,52 @@ def room_members(room: Room, limit: int | None = MEMBERS_SHOWN) -> tuple[list, i
     return list(members.order_by("username")[:limit]), room.memberships.count()
 
 
-def reactions_prefetch() -> Prefetch:
-    """Messages' reactions with their users and profiles, in the order made (chat.reactions'
-    bar): one query for a whole page of messages."""
-    return Prefetch("reactions", queryset=Reaction.objects.select_related("user__profile").order_by("pk"))
+_none_loaded: dict[str, QuerySet] = {}  # per relation: one empty queryset, read and never changed
+
+
+def related_restore(message: Message, name: str, rows: list) -> None:
+    """Make `rows` (instances of the relation's model) what `message.<name>.all()` returns,
+    with no query, as prefetch_related would: for a message without any (most), one empty
+    queryset shared by all (filtering it further gives none, as it should); with some, one
+    filtered to the message. For related_load, and chat.attachments for what it builds."""
+    manager = getattr(Message, name)
+    model, field = manager.rel.related_model, manager.field.name
+    if rows:
+        queryset = model.objects.filter(**{field: message})
+        queryset._result_cache, queryset._prefetch_done = rows, True
+        for row in rows:
+            setattr(row, field, message)
+    elif name in _none_loaded:
+        queryset = _none_loaded[name]
+    else:
+        queryset = _none_loaded[name] = model.objects.none()
+        queryset._result_cache, queryset._prefetch_done = [], True
+    message.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+def related_load(messages: list[Message]) -> list[Message]:
+    """`messages` (a list) with their reactions (users and profiles joined, in the order made:
+    chat.reactions' bar) and attachments loaded, in two queries (none without messages), as
+    prefetch_related would load them: Django's prefetch builds a filtered queryset per message
+    and relation, which was most of reading a page of history (16.5 -> 5 ms for 50 here)."""
+    reactions: dict[int, list] = {message.pk: [] for message in messages}
+    attachments: dict[int, list] = {message.pk: [] for message in messages}
+    if messages:
+        joined = Reaction.objects.select_related("user__profile").order_by("pk")
+        for reaction in joined.filter(message_id__in=reactions):
+            reactions[reaction.message_id].append(reaction)
+        for attachment in Attachment.objects.filter(message_id__in=attachments).order_by("pk"):
+            attachments[attachment.message_id].append(attachment)
+    for message in messages:
+        related_restore(message, "reactions", reactions[message.pk])
+        related_restore(message, "attachments", attachments[message.pk])
+    return messages
 
 
 def _log_rows(room: Room) -> QuerySet[Message]:
-    """`room`'s messages as the log shows them: authors and profiles joined, reactions and
-    attachments prefetched (so a page of them is three queries)."""
-    return room.messages.select_related("author__profile").prefetch_related(reactions_prefetch(), "attachments")
+    """`room`'s messages as the log shows them, authors and profiles joined: load the page's
+    reactions and attachments with related_load (three queries in all)."""
+    return room.messages.select_related("author__profile")
 
 
 def room_last_seq(room_id: int) -> int:
@@ -159,7 +195,7 @@ def message_history(*, room: Room, limit: int | None = None) -> list[LogLine]:
     """The latest `limit` messages of `room` (default settings.CHAT_HISTORY_LIMIT), oldest
     first, the first one starting a day. Two queries (_log_rows)."""
     limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
-    latest = _log_rows(room).order_by("-seq")[:limit]
+    latest = related_load(list(_log_rows(room).order_by("-seq")[:limit]))
     return _lines(list(reversed(latest)))
 
 
@@ -168,7 +204,7 @@ def messages_before(*, room: Room, before: int, limit: int | None = None) -> lis
     settings.CHAT_HISTORY_LIMIT), oldest first, the first one starting a day: a page of older
     history. Two queries (_log_rows)."""
     limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
-    older = _log_rows(room).filter(seq__lt=before).order_by("-seq")[:limit]
+    older = related_load(list(_log_rows(room).filter(seq__lt=before).order_by("-seq")[:limit]))
     return _lines(list(reversed(older)))
 
 
@@ -177,7 +213,7 @@ def messages_after(*, room: Room, after: int, limit: int | None = None) -> list[
     oldest first, the first one's day and group told against message `after`: a page of newer
     history, or the page that opens at the reader's first unread. Two queries (_log_rows)."""
     limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
-    rows = list(_log_rows(room).filter(seq__gte=after).order_by("seq")[: limit + 1])
+    rows = related_load(list(_log_rows(room).filter(seq__gte=after).order_by("seq")[: limit + 1]))
     previous = rows.pop(0) if rows and rows[0].seq == after else None
     return _lines(rows[:limit], previous)
 
@@ -197,7 +233,7 @@ def messages_missed(*, room: Room, after: int, limit: int | None = None) -> tupl
     the reader's log should be replaced by it. Two or four queries (_log_rows).
     """
     limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
-    rows = list(_log_rows(room).filter(seq__gte=max(after, 1)).order_by("seq")[: limit + 2])
+    rows = related_load(list(_log_rows(room).filter(seq__gte=max(after, 1)).order_by("seq")[: limit + 2]))
     previous = rows.pop(0) if rows and rows[0].seq == after else None
     if len(rows) > limit:
         return message_history(room=room, limit=limit), True
