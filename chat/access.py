@@ -103,11 +103,15 @@ class AccessGate:
 
     `check()` answers "ok", "session" (the session ended: close 4001) or "room" (the room no
     longer admits the user: close as not found). Async; one cache read when nothing changed.
+    `room_admitted`: the socket read the room and admitted the user after joining the user's
+    group (so an ending after that read reaches it as `access.check`): the next full check
+    need not read the room again (one query), and only that one.
     """
 
     def __init__(self, scope, room: Room | None = None):
         self.scope = scope
         self.room = room
+        self.room_admitted = False
         self.version: str | None = None
         self.valid_until = 0.0  # Unix time: the session's expiry, or the next forced full check
 
@@ -137,7 +141,9 @@ class AccessGate:
         user_id, expiry = session_user_and_expiry(self.scope["session"])
         if user_id != self.scope["user"].pk or expiry <= timezone.now().timestamp():
             return "session", 0.0
-        if self.room is not None:
+        if self.room is not None and self.room_admitted:
+            self.room_admitted = False
+        elif self.room is not None:
             room = Room.objects.filter(pk=self.room.pk).first()
             if room is None or not room.admits(self.scope["user"]):
                 return "room", 0.0

@@ -123,8 +123,10 @@ def presence(*, shown: list | None, total: int) -> str:
     if shown is None:
         return _render(PRESENCE_CHANGED, {"unknown": True})
     named = shown[:PRESENCE_NAMED]
-    context = {"online": named, "more": total - len(named), "online_ids": [present.user_id for present in shown]}
-    return _render(PRESENCE_CHANGED, context)
+    # The online members' marks, as one selector list built here: a {% for %} over up to
+    # presence.ONLINE_LISTED ids localised each id (a third of a socket's connect in a busy room).
+    marks = ", ".join(f".member[data-user='{int(present.user_id)}'] .member-online" for present in shown)
+    return _render(PRESENCE_CHANGED, {"online": named, "more": total - len(named), "member_marks": marks})
 
 
 def sidebar(*, entries: list, current_room_id: int | None) -> str:

@@ -4,6 +4,7 @@ WebSockets pass the origin check (the Origin header must be one of the site's ow
 site_config/websocket.py) and Django's session authentication before they reach a consumer.
 """
 
+import gc
 import os
 
 from django.conf import settings
@@ -29,3 +30,10 @@ application = ProtocolTypeRouter(
         "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# What start-up made (Django, the apps, the URL and template machinery: some 126,000 objects)
+# lives as long as the process: moved out of the cyclic garbage collector's sight, each full
+# collection no longer walks it (31 ms of CPU each here, a stall every busy second or so).
+# The standard library's advice for long-running servers (gc.freeze); new objects are
+# collected as before.
+gc.freeze()

@@ -75,6 +75,7 @@ class RoomConsumer(SidebarConsumer):
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return False
         self.room = self.gate.room = room
+        self.gate.room_admitted = True  # read and admitted just now, after the user's group was joined
         self.budget = frames.FrameBudget(rate=settings.CHAT_FRAME_RATE, burst=settings.CHAT_FRAME_BURST)
         self.sidebar.current_room_id = room.pk
         await presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)

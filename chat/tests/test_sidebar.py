@@ -133,6 +133,7 @@ def test_posting_costs_the_same_queries_however_many_members_the_room_has(make_u
     membership_join(room=big, user=ana)
     Membership.objects.bulk_create(Membership(room=big, user=make_user(f"user{n}")) for n in range(30))
 
+    queries_to_post(small, ana)  # the first reads Ana's display name (kept a minute: display_name_recent)
     assert queries_to_post(small, ana) == queries_to_post(big, ana)
 
 
