@@ -48,6 +48,8 @@ async def main(copies: int, gil: bool, shape: str) -> None:
                 "-f",
                 "raw",
                 "--nonblocking",
+                "--rate",
+                "1000",  # samples a second (py-spy's default, 100, gives few with --gil)
             ]
             + (["--gil"] if gil else []),
             stdout=subprocess.DEVNULL,

@@ -9,6 +9,7 @@ read from /proc:
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 from loadgen import close_members, fan_out_times, offer_load, open_members
@@ -27,6 +28,18 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+async def quiet(pids: list[int], limit_s: float = 20.0) -> None:
+    """Wait until the servers `pids` are idle (under 10% of a core for half a second), at most
+    `limit_s`: a shape measured after a saturated ramp step would otherwise be charged the
+    backlog it left (the solo figure doubled that way)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        before = sum(cpu_seconds(p) for p in pids)
+        await asyncio.sleep(0.5)
+        if sum(cpu_seconds(p) for p in pids) - before < 0.05:
+            return
 
 
 async def ramp(configs: Configs, name: str, levels: list[int], step_seconds: float, progress) -> list[dict]:
@@ -71,6 +84,7 @@ async def big_room(configs: Configs, name: str, sockets: int, messages: int) -> 
     """One message at a time to `sockets` members of one room: the time until all have it, and
     the server's CPU per delivered copy (fan-out dominated)."""
     target, pids = configs.target(name)
+    await quiet(pids)
     members, setup = await open_members(target, ["bench-big"], per_room=sockets, compression=False)
     try:
         await fan_out_times(members, messages=3)  # warm-up, as in ramp(); not measured
@@ -91,6 +105,7 @@ async def big_room(configs: Configs, name: str, sockets: int, messages: int) -> 
 
 async def idle(configs: Configs, name: str, sockets: int, compression: bool) -> dict:
     target, pids = configs.target(name)
+    await quiet(pids)
     rss_before = sum(rss_kib(p) for p in pids)
     members, setup = await open_members(
         target, ["bench-idle"], per_room=sockets, compression=compression, concurrency=200
@@ -112,6 +127,7 @@ async def measured_load(configs: Configs, name: str, rooms: list[str], per_room:
     for 2 s (a warm-up: first syncs, caches; not measured), then for `seconds`: that step's
     loadgen.StepResult and the server CPU seconds it took. The sockets are closed after."""
     target, pids = configs.target(name)
+    await quiet(pids)
     members, _setup = await open_members(target, rooms, per_room, compression=False)
     try:
         await offer_load(members, rate=rate, duration=2)
