@@ -6,7 +6,8 @@ page whose server went away says so without any script (templates/chat/room/_sta
 One task per process and event loop does it for all its room sockets: the status is rendered
 once a beat per variant (language × time zone, chat.variants) present among them, the presence
 list read once per room and rendered once per room and variant, and nothing crosses the channel
-layer.
+layer. A beat is written straight to each socket's connection where the server allows
+(chat.express), serialised once per room and variant.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ import weakref
 from django.conf import settings
 
 from . import fragments, variants
+from .express import text_frame
 from .presence import presence_list
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,13 @@ class Heartbeat:
         online: dict[int, tuple] = {}
         status: dict[variants.Variant, str] = {}
         frames: dict[tuple[int, variants.Variant], str] = {}
+        wired: dict[tuple[int, variants.Variant], bytes] = {}
+
+        def wire(room_id: int, variant: variants.Variant) -> bytes:  # written directly: chat.express
+            if (room_id, variant) not in wired:
+                wired[room_id, variant] = text_frame(frames[room_id, variant])
+            return wired[room_id, variant]
+
         for socket in list(self.sockets):
             room, variant = socket.room, socket.variant or variants.default_variant()
             if room.pk not in online:
@@ -57,7 +66,8 @@ class Heartbeat:
                     status[variant] = status.get(variant) or fragments.status("connected", composer=True)
                     frames[room.pk, variant] = status[variant] + fragments.presence(shown=shown, total=total)
             try:
-                await socket.send(text_data=frames[room.pk, variant])
+                if socket.express is None or not socket.express.write(wire(room.pk, variant)):
+                    await socket.send(text_data=frames[room.pk, variant])
             except Exception:  # noqa: BLE001 - a socket closing under us must not stop the beat
                 logger.debug("heartbeat not sent to a closing socket", exc_info=True)
                 self.sockets.discard(socket)

@@ -11,6 +11,7 @@ from channels.sessions import InstanceSessionWrapper
 from channels.utils import await_many_dispatch
 
 from .. import fragments, variants
+from ..express import Express
 from ..hub import hub
 
 logger = logging.getLogger("chat.consumers")
@@ -76,6 +77,7 @@ class ChatSocket(AsyncWebsocketConsumer):
     has_composer = False  # whether this socket's page has a composer to close when it ends
     variant: variants.Variant | None = None
     inline = False  # whether the handler running was called by the hub (see defer)
+    express: Express | None = None  # direct writes to its connection, where possible (chat.express)
 
     async def __call__(self, scope, receive, send):
         # Each socket runs in a task of its own (and its own copy of the context variables), so
@@ -131,6 +133,23 @@ class ChatSocket(AsyncWebsocketConsumer):
                 await self.handle(event)
             finally:
                 self.inline = False
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.express = Express.for_send(self.base_send)
+
+    def hub_express(self, event: dict, frames: dict) -> bool:
+        """Handle the hub's `event` now by a direct write, if this socket is idle and its handler
+        allows (`express_message`); False if not: the hub then calls hub_event. `frames` holds
+        the event's frames already serialised, per variant, for the sockets after this one."""
+        if self.express is None or self.queued or self.turn.locked() or event["type"] != "chat.message":
+            return False
+        return self.express_message(event, frames)
+
+    def express_message(self, event: dict, frames: dict) -> bool:
+        """What chat_message would do with `event`, done with one direct write; False (nothing
+        done) where it would do more. No such case here: a subclass says."""
+        return False
 
     def defer(self, event: dict) -> None:
         """Handle `event` later, in this socket's own task, after what it is doing: for the hub,

@@ -11,6 +11,7 @@ from .. import broadcasts, fragments, frames, selectors, variants
 from ..changes import changes_html, changes_missed
 from ..composer import composer_discard, composer_reply, composer_too_large
 from ..cursor import Cursor, Verdict
+from ..express import text_frame
 from ..heartbeat import heartbeat
 from ..memberships import membership_join, membership_mark_read
 from ..models import Room
@@ -204,6 +205,23 @@ class RoomConsumer(SidebarConsumer):
             self.defer(event)  # the catch-up reads the database: not in the hub's turn
         elif verdict is Verdict.GAP:
             await self.catch_up()
+
+    def express_message(self, event: dict, frames: dict) -> bool:
+        """chat_message's forward, as one direct write (chat.express) of the event's frame for
+        this socket's variant (serialised once per variant into `frames`): only for this room's
+        next message, to a reader not scrolled up (no "Jump to latest" count to send) whose
+        variant the sender rendered or needs no note. False, with nothing done, otherwise."""
+        if event["room"] != self.room.id or self.cursor.seq is None or event["seq"] != self.cursor.seq + 1:
+            return False
+        if self.unseen.up or variant_missed(event, self.variant.key):
+            return False
+        data = frames.get(self.variant)
+        if data is None:
+            data = frames[self.variant] = text_frame(variants.push_html(event, self.variant))
+        if not self.express.write(data):
+            return False
+        self.cursor.receive(event["seq"])
+        return True
 
     async def chat_typing(self, event):
         """Someone in the room is typing: show it, unless it is this socket's own user."""

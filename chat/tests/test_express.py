@@ -1,0 +1,145 @@
+"""chat.express and the sockets' use of it: a message is written directly only where the ASGI path
+would have sent exactly that frame and nothing else (e2e/test_express.py drives it on uvicorn)."""
+
+import asyncio
+
+import pytest
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+from chat.consumers.room import RoomConsumer
+from chat.cursor import Cursor
+from chat.express import Express, text_frame
+from chat.models import Room
+from chat.unseen import Unseen
+from chat.variants import default_variant
+
+
+class Written:
+    """An Express stand-in: records what it writes; `ok` False refuses (a connection closing)."""
+
+    def __init__(self, ok: bool = True):
+        self.ok, self.data = ok, []
+
+    def write(self, data: bytes) -> bool:
+        if self.ok:
+            self.data.append(data)
+        return self.ok
+
+
+def room_socket(*, seq: int | None = 3, up: bool = False, ok: bool = True) -> RoomConsumer:
+    socket = RoomConsumer()
+    socket.room = Room(pk=1, slug="lobby", name="Lobby")
+    socket.cursor, socket.unseen = Cursor(), Unseen(user_id=7)
+    socket.cursor.seq, socket.unseen.up = seq, up
+    socket.variant, socket.express = default_variant(), Written(ok)
+    socket.inbox_open()
+    return socket
+
+
+def message_event(seq: int = 4, room: int = 1) -> dict:
+    html = f"<p>message {seq}</p>"
+    return {"type": "chat.message", "room": room, "seq": seq, "author": 8, "mentions": [], "html": html,
+            "variant": default_variant().key, "again": "{}"}  # fmt: skip
+
+
+def test_the_next_message_is_written_once_as_its_frame_and_moves_the_cursor():
+    first, second, frames = room_socket(), room_socket(), {}
+    event = message_event()
+    assert first.hub_express(event, frames) and second.hub_express(event, frames)
+    assert first.express.data == [text_frame("<p>message 4</p>")] and first.cursor.seq == 4
+    assert second.express.data[0] is first.express.data[0]  # serialised once for the variant
+
+
+@pytest.mark.parametrize(
+    ("seq", "room", "cursor"),
+    [(5, 1, 3), (3, 1, 3), (4, 2, 3), (4, 1, None)],
+    ids=["gap", "already-sent", "another-room", "before-first-sync"],
+)
+def test_what_chat_message_would_do_more_with_is_left_to_it(seq, room, cursor):
+    socket = room_socket(seq=cursor)
+    assert not socket.hub_express(message_event(seq, room), {})
+    assert socket.express.data == [] and socket.cursor.seq == cursor
+
+
+def test_a_reader_scrolled_up_is_counted_through_chat_message():
+    socket = room_socket(up=True)
+    assert not socket.hub_express(message_event(), {})
+    assert socket.express.data == [] and socket.cursor.seq == 3
+
+
+def test_a_refused_write_leaves_the_cursor_for_the_asgi_path():
+    socket = room_socket(ok=False)
+    assert not socket.hub_express(message_event(), {})
+    assert socket.cursor.seq == 3
+
+
+async def test_a_busy_socket_or_another_event_is_not_written_directly():
+    busy, waiting, other = room_socket(), room_socket(), room_socket()
+    waiting.queued = 1
+    async with busy.turn:
+        assert not busy.hub_express(message_event(), {})
+    assert not waiting.hub_express(message_event(), {})
+    assert not other.hub_express({**message_event(), "type": "chat.typing"}, {})
+    assert busy.express.data == waiting.express.data == other.express.data == []
+
+
+class Transport:
+    def __init__(self):
+        self.data, self.closing = [], False
+
+    def write(self, data: bytes) -> None:
+        self.data.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+def uvicorn_protocol() -> WebSocketsSansIOProtocol:
+    """A connection's protocol as uvicorn has it once its handshake is done (its attributes only)."""
+    protocol = WebSocketsSansIOProtocol.__new__(WebSocketsSansIOProtocol)
+    protocol.conn, protocol.transport = ServerProtocol(), Transport()
+    protocol.conn.state = State.OPEN
+    protocol.handshake_complete, protocol.close_sent, protocol.disconnected = True, False, False
+    protocol.writable = asyncio.Event()
+    protocol.writable.set()
+    return protocol
+
+
+def test_only_uvicorns_protocol_without_extensions_is_written_directly():
+    async def other_server_send(message):
+        pass
+
+    protocol = uvicorn_protocol()
+    assert Express.for_send(other_server_send) is None
+    assert Express.for_send(protocol.send) is not None
+    protocol.conn.extensions = [object()]  # permessage-deflate negotiated
+    assert Express.for_send(protocol.send) is None
+
+
+@pytest.mark.parametrize("state", ["close-sent", "disconnected", "paused", "closing", "transport-closing"])
+def test_a_connection_not_open_for_writes_is_not_written(state):
+    protocol = uvicorn_protocol()
+    express = Express.for_send(protocol.send)
+    if state == "close-sent":
+        protocol.close_sent = True
+    elif state == "disconnected":
+        protocol.disconnected = True
+    elif state == "paused":
+        protocol.writable.clear()
+    elif state == "closing":
+        protocol.conn.state = State.CLOSING
+    else:
+        protocol.transport.closing = True
+    assert not express.write(b"frame")
+    assert protocol.transport.data == []
+
+
+def test_an_open_connection_is_written_the_frame_the_server_would_send():
+    protocol = uvicorn_protocol()
+    assert Express.for_send(protocol.send).write(text_frame("¡hola!"))
+    server = ServerProtocol()
+    server.state = State.OPEN
+    server.send_text("¡hola!".encode())
+    assert protocol.transport.data == [b"".join(server.data_to_send())]
