@@ -24,12 +24,15 @@ the sender has active, and again per other variant by the sockets (variants.push
 """
 
 import asyncio
+import contextvars
+import functools
 import logging
 import math
 import time
 import uuid
 
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -102,6 +105,45 @@ async def group_discard(group: str, channel_name: str) -> None:
     await _layer_call("group_discard", group, channel_name)
 
 
+# The sends of synchronous code that a socket runs on the thread pool (sends_from_loop): made by
+# the socket's event loop once the thread is back, not each by a hop to the loop and back.
+_gathered: contextvars.ContextVar[list | None] = contextvars.ContextVar("chat_sends_gathered", default=None)
+
+
+def _send_sync(group: str, event: dict) -> None:
+    """group_send from synchronous code: gathered for the loop under sends_from_loop, else sent
+    now (async_to_sync: a hop to the event loop while this thread waits)."""
+    gathered = _gathered.get()
+    if gathered is None:
+        async_to_sync(group_send)(group, event)
+    else:
+        gathered.append((group, event))
+
+
+def sends_from_loop(function):
+    """`function` (synchronous: a service that broadcasts once its change is committed) as a
+    coroutine function for a socket: run on the thread pool, as
+    database_sync_to_async(thread_sensitive=False) runs it, with the group sends it makes
+    gathered and made from the event loop, in their order, once it returns or raises (only
+    committed changes broadcast, on_commit). Saves a message two thread switches each way. A
+    caller cancelled while the thread runs sends nothing it gathered later: those members
+    repair the gap at their next event or sync, as after a lost event."""
+    run = database_sync_to_async(function, thread_sensitive=False)
+
+    @functools.wraps(function)
+    async def from_loop(*args, **kwargs):
+        gathered: list[tuple[str, dict]] = []
+        token = _gathered.set(gathered)
+        try:
+            return await run(*args, **kwargs)
+        finally:
+            _gathered.reset(token)
+            for group, event in gathered:
+                await group_send(group, event)
+
+    return from_loop
+
+
 # One reply channel per process and layer for layer_round_trip: a new channel for each check would
 # leave a subscription behind on the pub/sub layer.
 _reply_channels: dict[int, str] = {}
@@ -135,7 +177,7 @@ def message_broadcast(*, line: LogLine, mentioned: list[int] | None = None) -> N
     message = line.message
     event = {"type": "chat.message", "room": message.room_id, "seq": message.seq, "author": message.author_id}
     event["mentions"] = mentioned or []
-    async_to_sync(group_send)(members_group(message.room), {**event, **variants.message_push(line)})
+    _send_sync(members_group(message.room), {**event, **variants.message_push(line)})
 
 
 def room_changed_broadcast(*, room, composer: bool = False) -> None:
@@ -143,23 +185,23 @@ def room_changed_broadcast(*, room, composer: bool = False) -> None:
     changed, since a fresh composer clears what people were typing) to its members
     (`room.changed`); their sidebars re-read it."""
     event = {"type": "room.changed", "room": room.pk, "archived": room.is_archived}
-    async_to_sync(group_send)(members_group(room), {**event, **variants.room_push(room=room, composer=composer)})
+    _send_sync(members_group(room), {**event, **variants.room_push(room=room, composer=composer)})
 
 
 def membership_read_broadcast(*, user_id: int, room_id: int, seq: int) -> None:
     """Tell user `user_id`'s sockets that they read room `room_id` up to `seq` (another tab)."""
-    async_to_sync(group_send)(user_group(user_id), {"type": "membership.read", "room": room_id, "seq": seq})
+    _send_sync(user_group(user_id), {"type": "membership.read", "room": room_id, "seq": seq})
 
 
 def sidebar_refresh(*, user_id: int) -> None:
     """Ask user `user_id`'s sockets to re-read their sidebar (their memberships changed)."""
-    async_to_sync(group_send)(user_group(user_id), {"type": "sidebar.refresh"})
+    _send_sync(user_group(user_id), {"type": "sidebar.refresh"})
 
 
 def user_sockets_check(*, user_id: int) -> None:
     """Ask user `user_id`'s sockets to re-check their session and room access, closing if
     either ended (4001, 4003): after a log-out, deactivation, password change or removal."""
-    async_to_sync(group_send)(user_group(user_id), {"type": "access.check"})
+    _send_sync(user_group(user_id), {"type": "access.check"})
 
 
 # When each (room id, user id) last had a typing push from this process (monotonic seconds).
@@ -184,7 +226,7 @@ def reactions_broadcast(*, room, push: dict) -> None:
     """Push a message's reaction bar to the sockets on `room`'s page: `chat.reactions` {**push} to
     page_group, `push` being chat.reactions.reactions_push's (rendered once, again per variant
     by the sockets). Readers on other pages see the bar when they open the room."""
-    async_to_sync(group_send)(page_group(room), {"type": "chat.reactions", **push})
+    _send_sync(page_group(room), {"type": "chat.reactions", **push})
 
 
 def message_changed_broadcast(*, room, seq: int, change_seq: int, push: dict) -> None:
@@ -192,4 +234,4 @@ def message_changed_broadcast(*, room, seq: int, change_seq: int, push: dict) ->
     `room`'s page: `message.changed` {"room", "seq", "change_seq", **push} to page_group, `push`
     being chat.changes.changed_push's. Each socket applies changes in order (chat.changes)."""
     event = {"type": "message.changed", "room": room.pk, "seq": seq, "change_seq": change_seq}
-    async_to_sync(group_send)(page_group(room), {**event, **push})
+    _send_sync(page_group(room), {**event, **push})

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
-from . import fragments
+from . import broadcasts, fragments
 from .forms import MessageForm
 from .frames import Discard, Post
 from .messages import message_create
@@ -23,8 +23,8 @@ NOT_SAVED = _("Your message could not be saved. Try again in a moment.")
 
 # Saves run on the thread pool rather than Channels' single database thread: they mostly wait
 # on the database, and messages of different rooms need not queue behind each other (a room's
-# row lock keeps its own messages in order).
-save_message = database_sync_to_async(message_create, thread_sensitive=False)
+# row lock keeps its own messages in order). The broadcast is sent from the loop after.
+save_message = broadcasts.sends_from_loop(message_create)
 
 
 async def composer_submit(*, room, user, post: Post) -> MessageForm:

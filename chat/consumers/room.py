@@ -26,7 +26,7 @@ logger = logging.getLogger("chat.consumers")
 
 # Reads and marker moves run on the thread pool rather than Channels' single database thread.
 read_missed = database_sync_to_async(selectors.messages_missed, thread_sensitive=False)
-mark_read = database_sync_to_async(membership_mark_read, thread_sensitive=False)
+mark_read = broadcasts.sends_from_loop(membership_mark_read)
 read_changes = database_sync_to_async(changes_missed, thread_sensitive=False)
 
 

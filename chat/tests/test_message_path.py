@@ -1,17 +1,18 @@
 """The message path's cheaper parts (the performance issue): messages posted at once are
 numbered without a gap or a twin on every database (one statement on PostgreSQL,
 chat.message_store), an archived room still refuses, and posting limits kept in memory still
-count while sweeping without a thread per key."""
+count while sweeping without a thread per key, and a socket's service sends from the loop."""
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
-from chat import ratelimits
+from chat import broadcasts, ratelimits
 from chat.memberships import membership_join
 from chat.message_store import one_statement_store
 from chat.messages import ARCHIVED, message_create
@@ -119,3 +120,38 @@ def test_posting_limits_in_memory_still_count_and_sweep_without_a_thread(setting
     assert allowed == [True, True, False]
     assert entries == [1]
     assert hops == []
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_sockets_service_sends_what_it_committed_from_the_loop_after_the_thread(make_user, monkeypatch):
+    """broadcasts.sends_from_loop: the group sends of a service run on the thread pool are made
+    by the loop once it returns, in their order, not from the thread; a change rolled back sends
+    nothing; outside it, a service still sends at once."""
+    sent = []
+
+    async def group_send(group, event):
+        sent.append((group, event["type"], "in the thread" if calls else "after it"))
+        return True
+
+    monkeypatch.setattr(broadcasts, "group_send", group_send)
+    calls = []
+
+    def service(fail: bool) -> int:
+        calls.append(1)
+        with transaction.atomic():
+            transaction.on_commit(lambda: broadcasts.sidebar_refresh(user_id=1))
+            transaction.on_commit(lambda: broadcasts.user_sockets_check(user_id=2))
+            if fail:
+                raise ValidationError("refused")
+        calls.pop()
+        return 7
+
+    assert await broadcasts.sends_from_loop(service)(False) == 7
+    assert sent == [("user.1", "sidebar.refresh", "after it"), ("user.2", "access.check", "after it")]
+    sent.clear()
+    with pytest.raises(ValidationError):
+        await broadcasts.sends_from_loop(service)(True)
+    assert sent == []
+    calls.clear()
+    await sync_to_async(service, thread_sensitive=False)(False)
+    assert [where for *_, where in sent] == ["in the thread", "in the thread"]
