@@ -120,7 +120,7 @@ def caches(*, base_dir: Path, redis_url: str) -> dict:
         options = {"socket_timeout": 1, "socket_connect_timeout": 1}
         return {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "site_config.redis_cache.RedisCache",  # a client per pool, kept
                 "LOCATION": redis_url,
                 "OPTIONS": options,
             }
