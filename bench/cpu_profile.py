@@ -1,9 +1,10 @@
 """Profile Tertulia under load: py-spy on one uvicorn process while bench/loadgen.py offers
 COPIES copies/s in one of the bench's shapes (after `make bench` has prepared the database):
 `ramp` (20-member rooms, the default), `solo` (rooms of one member: the message path alone)
-or `big` (one 1,000-member room: the fan-out).
+or `big` (one 1,000-member room: the fan-out); `--redis`: the server on the Redis layer, cache
+and stores (one process), written as profile-SHAPE-redis.
 
-    .venv/bin/pip install py-spy && .venv/bin/python bench/cpu_profile.py [COPIES] [--gil] [--shape S]
+    .venv/bin/pip install py-spy && .venv/bin/python bench/cpu_profile.py [COPIES] [--gil] [--shape S] [--redis]
 
 Writes bench/results/profile-SHAPE.txt (the functions on the most sampled stacks, cumulative)
 and profile-SHAPE.collapsed (py-spy's collapsed stacks: for flamegraph.pl or speedscope).
@@ -27,12 +28,13 @@ SHAPES = {  # shape: (rooms, members in each)
 }
 
 
-async def main(copies: int, gil: bool, shape: str) -> None:
-    raw = servers.RESULTS / f"profile-{shape}.collapsed"
+async def main(copies: int, gil: bool, shape: str, redis: bool = False) -> None:
+    name = f"{shape}-redis" if redis else shape
+    raw = servers.RESULTS / f"profile-{name}.collapsed"
     cookies = json.loads((servers.RESULTS / "cookies.json").read_text())
     port = servers.free_port()
     rooms, size = SHAPES[shape]
-    with servers.tertulia_server(port, redis=False) as pid:
+    with servers.tertulia_server(port, redis=redis) as pid:
         members, _ = await open_members(Target("t", [port], True, cookies), rooms, size, False)
         await offer_load(members, copies / size, 2)  # warm-up
         spy = subprocess.Popen(
@@ -65,18 +67,18 @@ async def main(copies: int, gil: bool, shape: str) -> None:
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         total += int(count)
-        for name in {frame.split(" (")[0] for frame in stack.split(";")}:
-            cumulative[name] += int(count)
-    lines = [f"{count / total * 100:5.1f}%  {name}" for name, count in cumulative.most_common(80)]
-    (servers.RESULTS / f"profile-{shape}.txt").write_text(
+        for function in {frame.split(" (")[0] for frame in stack.split(";")}:
+            cumulative[function] += int(count)
+    lines = [f"{count / total * 100:5.1f}%  {function}" for function, count in cumulative.most_common(80)]
+    (servers.RESULTS / f"profile-{name}.txt").write_text(
         f"py-spy {'--gil ' if gil else ''}at {copies} copies/s, {len(rooms)} rooms of {size}, {total} samples\n"
         + "\n".join(lines)
         + "\n"
     )
-    print(f"bench/results/profile-{shape}.txt ({total} samples)")
+    print(f"bench/results/profile-{name}.txt ({total} samples)")
 
 
 if __name__ == "__main__":
     copies = int(next((a for a in sys.argv[1:] if a.isdigit()), 2000))
     shape = sys.argv[sys.argv.index("--shape") + 1] if "--shape" in sys.argv else "ramp"
-    asyncio.run(main(copies, "--gil" in sys.argv, shape))
+    asyncio.run(main(copies, "--gil" in sys.argv, shape, "--redis" in sys.argv))

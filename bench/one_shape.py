@@ -30,7 +30,7 @@ class Quiet:
 async def main(shape: str, name: str) -> dict:
     os.sched_setaffinity(0, {GENERATOR_CORE})
     cookies = json.loads((RESULTS / "cookies.json").read_text())
-    levels = [500, 1000, 1500, 2000, 2500, 5000, 10000, 15000, 20000, 25000, 30000, 40000, 60000]
+    levels = [500, 1000, 1500, 2000, 2500, 5000, 8000, 10000, 15000, 20000, 25000, 30000, 40000, 60000]
     with ExitStack() as stack:
         configs = Configs(stack, cookies)
         if shape == "ramp":
