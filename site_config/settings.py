@@ -209,6 +209,12 @@ HEALTHZ_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_TIMEOUT_SECONDS", "1"))
 # connecting, or from the previous response), and its size in bytes.
 SERVER_HEADER_TIMEOUT_SECONDS = float(os.environ.get("SERVER_HEADER_TIMEOUT_SECONDS", "10"))
 SERVER_HEADER_MAX_BYTES = int(os.environ.get("SERVER_HEADER_MAX_BYTES", "32768"))
+# Whether sockets may compress their frames (permessage-deflate, which browsers offer): a 2 KB
+# message push goes as 0.7 KB, and as far less once the socket's context has seen others like
+# it; but each copy of a message is compressed for its socket alone, and only uncompressed
+# sockets take the hub's direct writes (chat/express.py). In a 1,000-member room: 40 µs of
+# server CPU a copy with it, 15 without (docs/performance.md).
+SERVER_WS_COMPRESSION = env_bool("SERVER_WS_COMPRESSION", True)
 
 # Content-Security-Policy (django-csp): only this site's own scripts, styles, images, sockets
 # ('self' covers same-origin ws: and wss: in CSP Level 3 browsers) and form targets; no inline

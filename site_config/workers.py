@@ -8,6 +8,8 @@ process of `make run` (`python -m site_config.workers`), with the same options.
 - `ws_max_size`: settings.CHAT_FRAME_MAX_BYTES, the application's own limit on a whole frame.
   A larger message is refused with close code 1009 before it is buffered (uvicorn's default
   is 16 MiB). `ws_max_queue` matters only to uvicorn's legacy protocol; kept small.
+- `ws_per_message_deflate`: settings.SERVER_WS_COMPRESSION (on by default): whether a socket
+  may compress its frames, at a CPU cost per copy (chat/express.py writes only uncompressed ones).
 - `http`: uvicorn's httptools protocol with a deadline and a size limit on each request head
   (HeadLimitedHttpToolsProtocol below), which uvicorn lacks.
 """
@@ -100,6 +102,7 @@ def uvicorn_options() -> dict:
         "ws": "websockets-sansio",
         "ws_max_size": settings.CHAT_FRAME_MAX_BYTES,
         "ws_max_queue": 4,
+        "ws_per_message_deflate": settings.SERVER_WS_COMPRESSION,
     }
 
 

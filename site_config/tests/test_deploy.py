@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 PRODUCTION = {
@@ -52,3 +53,18 @@ def test_production_behind_tls_proxy_sets_secure_cookies_hsts_and_redirect():
     off = manage("shell", "--verbosity", "0", "-c", script, **PRODUCTION, DJANGO_HTTPS="false")
     assert on.stdout.split() == ["True", "True", "True", "31536000", "('HTTP_X_FORWARDED_PROTO',", "'https')"]
     assert off.stdout.split()[:4] == ["False", "False", "False", "0"]
+
+
+@pytest.mark.parametrize(("value", "deflate"), [("", "True"), ("false", "False")])
+def test_socket_compression_follows_server_ws_compression(value, deflate):
+    """SERVER_WS_COMPRESSION decides whether uvicorn offers permessage-deflate (on by default)."""
+    code = "from site_config import workers; print(workers.uvicorn_options()['ws_per_message_deflate'])"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(settings.BASE_DIR),
+        env={**os.environ, "SERVER_WS_COMPRESSION": value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == deflate, result.stderr
