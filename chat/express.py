@@ -31,6 +31,8 @@ def text_frame(text: str) -> bytes:
 class Express:
     """Direct writes to one socket's connection (`protocol`: uvicorn's WebSocketsSansIOProtocol)."""
 
+    __slots__ = ("protocol",)  # one per open socket
+
     def __init__(self, protocol):
         self.protocol = protocol
 

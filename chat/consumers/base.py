@@ -13,6 +13,7 @@ from channels.utils import await_many_dispatch
 from .. import fragments, variants
 from ..express import Express
 from ..hub import hub
+from ..inbox import Inbox
 
 logger = logging.getLogger("chat.consumers")
 
@@ -108,7 +109,7 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     def inbox_open(self) -> None:
         """Make the socket's inbox, and its turn: held while a frame or an event is handled."""
-        self.inbox: asyncio.Queue[dict] = asyncio.Queue()
+        self.inbox = Inbox()
         self.queued = 0  # events put in the inbox and not handled yet
         self.overflowed = False  # whether quick events were dropped since the inbox was last empty
         self.turn = asyncio.Lock()
