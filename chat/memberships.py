@@ -77,3 +77,17 @@ def membership_mark_read(*, room: Room, user, seq: int) -> None:
     sockets are told, so that every tab's sidebar agrees."""
     if Membership.objects.filter(room=room, user=user, last_read_seq__lt=seq).update(last_read_seq=seq):
         transaction.on_commit(lambda: broadcasts.membership_read_broadcast(user_id=user.pk, room_id=room.pk, seq=seq))
+
+
+def membership_admit(*, slug: str, user) -> Room | None:
+    """The room at `slug` if it admits `user` to its page (opening a public room's socket joins
+    it: membership_join), else None: no such room and a private room they are not in are
+    answered alike, so that a socket cannot tell whether a private room exists."""
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return None
+    try:
+        membership_join(room=room, user=user)
+    except PermissionDenied:
+        return None
+    return room

@@ -11,7 +11,7 @@ from channels.sessions import InstanceSessionWrapper
 from channels.utils import await_many_dispatch
 
 from .. import fragments, variants
-from ..express import Express
+from ..express import Express, text_frame
 from ..hub import hub
 from ..inbox import Inbox
 
@@ -140,17 +140,27 @@ class ChatSocket(AsyncWebsocketConsumer):
         self.express = Express.for_send(self.base_send)
 
     def hub_express(self, event: dict, frames: dict) -> bool:
-        """Handle the hub's `event` now by a direct write, if this socket is idle and its handler
-        allows (`express_message`); False if not: the hub then calls hub_event. `frames` holds
-        the event's frames already serialised, per variant, for the sockets after this one."""
-        if self.express is None or self.queued or self.turn.locked() or event["type"] != "chat.message":
+        """Handle the hub's `event` now with one direct write of its push (chat.express), if this
+        socket is idle and its handler would only send that push as it is (`express_ready`);
+        False, with nothing done, if not: the hub then calls hub_event. `frames` holds the
+        event's frames already serialised, per variant, for the sockets after this one."""
+        if self.express is None or self.queued or self.turn.locked() or not self.express_ready(event):
             return False
-        return self.express_message(event, frames)
+        data = frames.get(self.variant)
+        if data is None:
+            data = frames[self.variant] = text_frame(variants.push_html(event, self.variant))
+        if not self.express.write(data):
+            return False
+        self.express_sent(event)
+        return True
 
-    def express_message(self, event: dict, frames: dict) -> bool:
-        """What chat_message would do with `event`, done with one direct write; False (nothing
-        done) where it would do more. No such case here: a subclass says."""
+    def express_ready(self, event: dict) -> bool:
+        """Whether this socket's handler of `event` would do nothing but send its push as it is
+        (variants.push_html): none here; a subclass says."""
         return False
+
+    def express_sent(self, event: dict) -> None:
+        """What the handler would have noted once `event`'s push was sent (a subclass says)."""
 
     def defer(self, event: dict) -> None:
         """Handle `event` later, in this socket's own task, after what it is doing: for the hub,

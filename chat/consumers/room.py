@@ -4,16 +4,14 @@ import logging
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from .. import broadcasts, fragments, frames, selectors, variants
 from ..changes import changes_html, changes_missed
 from ..composer import composer_discard, composer_reply, composer_too_large
 from ..cursor import Cursor, Verdict
-from ..express import text_frame
 from ..heartbeat import heartbeat
-from ..memberships import membership_join, membership_mark_read
+from ..memberships import membership_admit, membership_mark_read
 from ..models import Room
 from ..presence import presence_list
 from ..presence_pushes import presence_leave, presence_renew
@@ -30,19 +28,8 @@ mark_read = broadcasts.sends_from_loop(membership_mark_read)
 read_changes = database_sync_to_async(changes_missed, thread_sensitive=False)
 
 
-@database_sync_to_async
-def room_admission(*, slug: str, user) -> Room | None:
-    """The room at `slug` if it admits `user` (opening a public room's socket joins it), else None:
-    no such room and a private room they are not in are answered alike (CLOSE_ROOM_NOT_FOUND),
-    so that a socket cannot tell whether a private room exists."""
-    room = Room.objects.filter(slug=slug).first()
-    if room is None:
-        return None
-    try:
-        membership_join(room=room, user=user)
-    except PermissionDenied:
-        return None
-    return room
+# Admission on Channels' database thread, as the page's other first reads.
+room_admission = database_sync_to_async(membership_admit)
 
 
 class RoomConsumer(SidebarConsumer):
@@ -206,22 +193,26 @@ class RoomConsumer(SidebarConsumer):
         elif verdict is Verdict.GAP:
             await self.catch_up()
 
-    def express_message(self, event: dict, frames: dict) -> bool:
-        """chat_message's forward, as one direct write (chat.express) of the event's frame for
-        this socket's variant (serialised once per variant into `frames`): only for this room's
-        next message, to a reader not scrolled up (no "Jump to latest" count to send) whose
-        variant the sender rendered or needs no note. False, with nothing done, otherwise."""
-        if event["room"] != self.room.id or self.cursor.seq is None or event["seq"] != self.cursor.seq + 1:
-            return False
-        if self.unseen.up or variant_missed(event, self.variant.key):
-            return False
-        data = frames.get(self.variant)
-        if data is None:
-            data = frames[self.variant] = text_frame(variants.push_html(event, self.variant))
-        if not self.express.write(data):
-            return False
-        self.cursor.receive(event["seq"])
-        return True
+    def express_ready(self, event: dict) -> bool:
+        """What the hub may write directly (chat.express): this room's next message to a reader
+        not scrolled up whose variant needs no note (chat_message's forward), someone else's
+        typing once synced, who is online, the members, a reaction bar (sent as they come)."""
+        kind = event["type"]
+        if kind == "chat.message":
+            next_seq = self.cursor.seq is not None and event["seq"] == self.cursor.seq + 1
+            return (
+                event["room"] == self.room.id
+                and next_seq
+                and not self.unseen.up
+                and not variant_missed(event, self.variant.key)
+            )
+        if kind == "chat.typing":
+            return event["user_id"] != self.scope["user"].pk and self.cursor.seq is not None
+        return kind in ("chat.presence", "room.members", "chat.reactions")
+
+    def express_sent(self, event: dict) -> None:
+        if event["type"] == "chat.message":
+            self.cursor.receive(event["seq"])
 
     async def chat_typing(self, event):
         """Someone in the room is typing: show it, unless it is this socket's own user."""

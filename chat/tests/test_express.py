@@ -75,13 +75,26 @@ def test_a_refused_write_leaves_the_cursor_for_the_asgi_path():
     assert socket.cursor.seq == 3
 
 
+def test_pushes_forwarded_as_they_come_are_written_and_ones_own_typing_is_not():
+    socket, frames = room_socket(), {}
+    presence = {**message_event(), "type": "chat.presence", "html": "<p>online</p>"}
+    assert socket.hub_express(presence, frames)
+    socket.scope = {"user": type("User", (), {"pk": 7})()}
+    typing = {**presence, "type": "chat.typing", "html": "<p>typing</p>"}
+    assert socket.hub_express({**typing, "user_id": 8}, {})
+    assert not socket.hub_express({**typing, "user_id": 7}, {})
+    socket.cursor.seq = None  # before the page's first sync: chat_typing sends nothing
+    assert not socket.hub_express({**typing, "user_id": 8}, {})
+    assert socket.express.data == [text_frame("<p>online</p>"), text_frame("<p>typing</p>")]
+
+
 async def test_a_busy_socket_or_another_event_is_not_written_directly():
     busy, waiting, other = room_socket(), room_socket(), room_socket()
     waiting.queued = 1
     async with busy.turn:
         assert not busy.hub_express(message_event(), {})
     assert not waiting.hub_express(message_event(), {})
-    assert not other.hub_express({**message_event(), "type": "chat.typing"}, {})
+    assert not other.hub_express({**message_event(), "type": "access.check"}, {})
     assert busy.express.data == waiting.express.data == other.express.data == []
 
 
