@@ -133,9 +133,11 @@ MEMBERS_SHOWN = 100  # the members a room's page lists by name; "and N more" for
 
 def room_members(room: Room, limit: int | None = MEMBERS_SHOWN) -> tuple[list, int]:
     """`room`'s members (users), by username, at most `limit` of them, each with its profile (for
-    display names), and how many members it has in all. Two queries."""
+    display names), and how many members it has in all. One query, two when there are `limit`
+    or more."""
     members = get_user_model().objects.filter(memberships__room=room).select_related("profile")
-    return list(members.order_by("username")[:limit]), room.memberships.count()
+    shown = list(members.order_by("username")[:limit])
+    return shown, len(shown) if limit is None or len(shown) < limit else room.memberships.count()
 
 
 _none_loaded: dict[str, QuerySet] = {}  # per relation: one empty queryset, read and never changed

@@ -6,10 +6,10 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from chat.consumers import CLOSE_NOT_A_MEMBER, CLOSE_ROOM_NOT_FOUND
-from chat.memberships import membership_invite, membership_remove
+from chat.memberships import membership_invite, membership_join, membership_remove
 from chat.models import Membership, Room
 from chat.rooms import room_create_private, room_get_or_create
-from chat.selectors import rooms_visible_to
+from chat.selectors import room_members, rooms_visible_to
 from chat.tests.support import add_message, join, logged_in, open_socket, post_barrier, post_frame
 
 
@@ -175,3 +175,18 @@ def test_a_member_leaves_a_private_room_from_its_page_and_loses_sight_of_it(peop
     assert response.redirect_chain == [("/chat/", 302)]
     assert "You left Plans." in response.content.decode()
     assert client.get(f"/chat/{plans.slug}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_member_count_is_counted_only_when_the_list_is_cut(make_user, django_assert_num_queries):
+    """selectors.room_members: under its limit, the list is every member (one query); at it, the
+    count is a query of its own."""
+    room, _ = room_get_or_create(name="Lobby")
+    for name in ("ana", "bea", "cy"):
+        membership_join(room=room, user=make_user(name))
+    with django_assert_num_queries(1):
+        members, count = room_members(room, limit=5)
+    assert [m.username for m in members] == ["ana", "bea", "cy"] and count == 3
+    with django_assert_num_queries(2):
+        members, count = room_members(room, limit=2)
+    assert [m.username for m in members] == ["ana", "bea"] and count == 3
