@@ -6,11 +6,11 @@ a task wake-up and a dispatch. Here each process's sockets share one channel, `H
 hub adds it to a group when its first local socket joins the group and discards it when the last
 leaves, receives each event once, and hands it to the group's local sockets in turn
 (ChatSocket.hub_event: at once when the socket is idle, else queued behind what it is doing, so
-each socket still handles its frames and events one at a time, in order; a message for an idle
-socket is written straight to its connection where the server allows: chat.express). The events name their
-group (chat.broadcasts.group_send adds it). Everything else is unchanged: a socket that misses
-an event repairs it at its next event or sync (chat.cursor), so the hub is best effort as the
-layer is. One hub per event loop and channel layer (hub()), gone once no local socket is left.
+each socket still handles its frames and events one at a time, in order; a push for an idle
+socket is written straight to its connection where the server allows: chat.express). The
+events name their group (chat.broadcasts.group_send adds it). Everything else is unchanged: a
+socket that misses an event repairs it at its next event or sync (chat.cursor), so the hub is
+best effort as the layer is. One hub per event loop and channel layer (hub()), gone once no local socket is left.
 See docs/architecture.md, "Fan-out".
 """
 
