@@ -79,6 +79,7 @@ class ChatSocket(AsyncWebsocketConsumer):
     variant: variants.Variant | None = None
     inline = False  # whether the handler running was called by the hub (see defer)
     express: Express | None = None  # direct writes to its connection, where possible (chat.express)
+    variant_key = ""  # self.variant.key
 
     async def __call__(self, scope, receive, send):
         # Each socket runs in a task of its own (and its own copy of the context variables), so
@@ -89,6 +90,7 @@ class ChatSocket(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("socket's language and time zone not read: the site's instead")
             self.variant = variants.default_variant()
+        self.variant_key = self.variant.key  # computed once: the hub's direct writes ask per copy
         with self.variant.active():
             await self.run(scope, receive, send)
 
@@ -146,9 +148,9 @@ class ChatSocket(AsyncWebsocketConsumer):
         event's frames already serialised, per variant, for the sockets after this one."""
         if self.express is None or self.queued or self.turn.locked() or not self.express_ready(event):
             return False
-        data = frames.get(self.variant)
+        data = frames.get(self.variant_key)  # a str key: its hash is kept, a Variant's is not
         if data is None:
-            data = frames[self.variant] = text_frame(variants.push_html(event, self.variant))
+            data = frames[self.variant_key] = text_frame(variants.push_html(event, self.variant))
         if not self.express.write(data):
             return False
         self.express_sent(event)

@@ -199,12 +199,13 @@ class RoomConsumer(SidebarConsumer):
         typing once synced, who is online, the members, a reaction bar (sent as they come)."""
         kind = event["type"]
         if kind == "chat.message":
-            next_seq = self.cursor.seq is not None and event["seq"] == self.cursor.seq + 1
+            seq = self.cursor.seq
             return (
-                event["room"] == self.room.id
-                and next_seq
+                seq is not None
+                and event["seq"] == seq + 1
+                and event["room"] == self.room.id
                 and not self.unseen.up
-                and not variant_missed(event, self.variant.key)
+                and not variant_missed(event, self.variant_key)
             )
         if kind == "chat.typing":
             return event["user_id"] != self.scope["user"].pk and self.cursor.seq is not None

@@ -34,6 +34,7 @@ def room_socket(*, seq: int | None = 3, up: bool = False, ok: bool = True) -> Ro
     socket.cursor, socket.unseen = Cursor(), Unseen(user_id=7)
     socket.cursor.seq, socket.unseen.up = seq, up
     socket.variant, socket.express = default_variant(), Written(ok)
+    socket.variant_key = socket.variant.key
     socket.inbox_open()
     return socket
 
