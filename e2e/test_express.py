@@ -65,7 +65,7 @@ def test_plain_and_compressing_sockets_each_get_every_message_once_in_order(tmp_
         caro = await member_socket(port, cookies["caro"], "deflate")
         dani = await member_socket(port, cookies["dani"], None)
         await dani.send(json.dumps({"scrolled": "up"}))
-        await asyncio.sleep(0.5)  # Dani's page is up before the first message
+        await texts_in_order(dani, 0, also='data-unseen="0"')  # counting, before the first message
         for text in expected:
             await ana.send(json.dumps({"message": text, "key": str(uuid.uuid4())}))
         label = f'data-unseen="{COUNT}"'
@@ -85,3 +85,23 @@ def test_plain_and_compressing_sockets_each_get_every_message_once_in_order(tmp_
     assert caro == expected
     assert dani == expected
     assert any(f'data-unseen="{COUNT}"' in frame for frame in dani_frames)
+
+
+def test_the_heartbeat_is_written_directly_to_a_plain_socket(tmp_path):
+    """The heartbeat's status and presence, serialised once and written straight to an
+    uncompressed socket's connection, arrive as a frame the page reads (a broken write would
+    turn every page to "Reconnecting…")."""
+    room_get_or_create(name="Lobby")
+    cookie = session_cookie(get_user_model().objects.create_user("ana"))
+    port = free_port()
+
+    async def scenario():
+        ana = await member_socket(port, cookie, None)
+        _seen, frames = await texts_in_order(ana, 0, also='id="room-status"')
+        await ana.close()
+        return frames
+
+    with uvicorn(port, server_env(CHAT_HEARTBEAT_SECONDS="0.5"), tmp_path / "uvicorn.log"):
+        frames = async_to_sync(scenario)()
+    beat = next(frame for frame in frames if 'id="room-status"' in frame)
+    assert "Connected" in beat and 'id="presence"' in beat

@@ -138,6 +138,8 @@ class ChatSocket(AsyncWebsocketConsumer):
                 self.inline = False
 
     async def accept(self, subprotocol=None, headers=None):
+        """Channels' accept; then, the handshake done, the socket's direct writes if its server
+        allows them (Express.for_send: None otherwise)."""
         await super().accept(subprotocol, headers)
         self.express = Express.for_send(self.base_send)
 

@@ -208,16 +208,20 @@ class RoomConsumer(SidebarConsumer):
                 and not variant_missed(event, self.variant_key)
             )
         if kind == "chat.typing":
-            return event["user_id"] != self.scope["user"].pk and self.cursor.seq is not None
+            return self.typing_shown(event)
         return kind in ("chat.presence", "room.members", "chat.reactions")
 
     def express_sent(self, event: dict) -> None:
         if event["type"] == "chat.message":
             self.cursor.receive(event["seq"])
 
+    def typing_shown(self, event) -> bool:
+        """Whether `chat.typing` is shown here: someone else's, once the page has synced."""
+        return event["user_id"] != self.scope["user"].pk and self.cursor.seq is not None
+
     async def chat_typing(self, event):
-        """Someone in the room is typing: show it, unless it is this socket's own user."""
-        if event["user_id"] != self.scope["user"].pk and self.cursor.seq is not None:
+        """Someone in the room is typing: show it (typing_shown)."""
+        if self.typing_shown(event):
             await self.send(text_data=variants.push_html(event, self.variant))
 
     async def room_members(self, event):
