@@ -33,6 +33,20 @@ def _loaded_profile(user) -> tuple[bool, Profile | None]:
     return False, None
 
 
+def profile_loaded(user) -> bool:
+    """Whether `user`'s profile (or its absence) was read with them (select_related: the
+    authentication backend, accounts.backends), so that reading it costs no query. False for
+    anyone signed out."""
+    return user.is_authenticated and _loaded_profile(user)[0]
+
+
+def profile_forget(user) -> None:
+    """Drop the profile read with `user`, if any: for a user object that lives long (a socket's),
+    whose later reads of a name or zone must see what is saved then, not at log-in."""
+    if profile_loaded(user):
+        get_user_model().profile.related.delete_cached_value(user)
+
+
 def display_name(user) -> str:
     """What to call `user` in bubbles and lists: their display name, else their username. No
     query if the profile was loaded with `user` (select_related), else one."""

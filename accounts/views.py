@@ -40,7 +40,7 @@ def signup(request):
             status = 429
         else:
             user = form.save()
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.ProfileModelBackend")
             next_url = request.POST.get("next") or request.GET.get("next", "")
             if url_has_allowed_host_and_scheme(
                 next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()

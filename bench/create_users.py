@@ -21,7 +21,7 @@ from django.contrib.sessions.models import Session  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.crypto import get_random_string  # noqa: E402
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "accounts.backends.ProfileModelBackend"
 
 
 def create_users(count: int, prefix: str = "bench") -> list[str]:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation.trans_real import language_code_re, parse_accept_lang_header
 
-from accounts.profiles import preferences_for
+from accounts.profiles import preferences_for, profile_forget, profile_loaded
 
 
 class Variant(NamedTuple):
@@ -83,7 +83,14 @@ def variant_choose(*, language: str, zone: str, headers=(), cookies=None) -> Var
 
 
 async def socket_variant(scope) -> Variant:
-    """The variant of the socket of `scope` (a signed-in user's; variant_choose). One query
-    (the user's profile), through the database thread."""
-    language, zone = await database_sync_to_async(preferences_for)(scope["user"])
+    """The variant of the socket of `scope` (a signed-in user's; variant_choose), from the
+    profile read with the user (accounts.backends), which the socket's long-lived user then
+    drops (accounts.profiles.profile_forget); without one, one query through the database
+    thread."""
+    user = scope["user"]
+    if profile_loaded(user):
+        language, zone = preferences_for(user)
+        profile_forget(user)
+    else:
+        language, zone = await database_sync_to_async(preferences_for)(user)
     return variant_choose(language=language, zone=zone, headers=scope.get("headers", ()), cookies=scope.get("cookies"))

@@ -9,12 +9,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone, translation
 
+from accounts.backends import ProfileModelBackend
 from accounts.models import Profile
-from accounts.profiles import display_name, preferences_for, profile_for
+from accounts.profiles import display_name, preferences_for, profile_for, profile_loaded
 from chat.memberships import membership_join
 from chat.rooms import room_get_or_create
 from chat.selectors import message_history, room_members
 from chat.tests.support import add_message, logged_in, post_frame
+from chat.variant_choice import socket_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +189,29 @@ async def test_a_live_message_carries_its_authors_display_name(lobby_sockets):
 
     pushed = await bea.receive_from()
     assert '<bdi class="message-author">Ana &amp; co</bdi>' in pushed and ">hola<" in pushed
+
+
+def test_a_signed_in_user_is_read_with_their_profile_in_one_query(make_user, django_assert_num_queries):
+    ana = make_user("ana")
+    Profile.objects.create(user=ana, display_name="Ana María", language="es", time_zone="America/Bogota")
+    backend = ProfileModelBackend()
+    with django_assert_num_queries(1):
+        user = backend.get_user(ana.pk)
+        assert (display_name(user), preferences_for(user)) == ("Ana María", ("es", "America/Bogota"))
+    ana.is_active = False
+    ana.save()
+    assert backend.get_user(ana.pk) is None  # Django's ModelBackend's rule, kept
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_chooses_its_variant_from_the_profile_read_with_its_user_then_drops_it(make_user):
+    ana = await database_sync_to_async(make_user)("ana")
+    await Profile.objects.acreate(user=ana, display_name="Ana", language="es", time_zone="America/Bogota")
+    user = await ProfileModelBackend().aget_user(ana.pk)
+    assert profile_loaded(user)
+    variant = await socket_variant({"user": user, "headers": []})
+    assert variant == ("es", "America/Bogota")
+    # A socket's user lives long: a name saved later is read then, not the one of its log-in.
+    assert not profile_loaded(user)
+    await Profile.objects.filter(user=ana).aupdate(display_name="Ana Nueva")
+    assert await database_sync_to_async(display_name)(user) == "Ana Nueva"
