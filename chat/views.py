@@ -17,7 +17,6 @@ from .composer import composer_submit
 from .forms import MessageForm, RoomForm, RoomSettingsForm
 from .frames import Post
 from .memberships import membership_join, membership_mark_read
-from .models import Membership
 from .ratelimits import action_allowed
 from .rooms import room_create_private, room_get_or_create, room_update
 from .selectors import (
@@ -27,7 +26,6 @@ from .selectors import (
     messages_before,
     room_exists,
     room_index,
-    room_last_seq,
     room_members,
     room_title,
     rooms_visible_to,
@@ -40,10 +38,11 @@ UNREAD_CONTEXT = 5  # read messages shown above the first unread when the page o
 TOO_MANY_ROOMS = gettext_lazy("You have created many rooms lately: wait a while before creating another.")
 
 
-def _sidebar(user, room=None) -> dict:
-    """The context of the chat layout's sidebar: `user`'s rooms, with `room` as the current one,
-    and how many messages are unread in the others (the tab title's count)."""
-    sidebar = Sidebar(sidebar_entries(user), current_room_id=room and room.pk)
+def _sidebar(user, room=None, sidebar: Sidebar | None = None) -> dict:
+    """The context of the chat layout's sidebar: `user`'s rooms (`sidebar`, or read now), with
+    `room` as the current one, and how many messages are unread in the others (the tab title's
+    count)."""
+    sidebar = sidebar or Sidebar(sidebar_entries(user), current_room_id=room and room.pk)
     return {
         "sidebar_entries": sidebar.ordered(),
         "current_room_id": sidebar.current_room_id,
@@ -87,17 +86,24 @@ def _room_page(request, room, *, lines=None, form=None, highlight: int | None = 
     more unread than a page, the page that opens at the first unread) and the composer `form`
     (default: empty); a "Show newer messages" link where the lines stop short of the newest;
     message `highlight` (a seq) marked and scrolled to. Marks the room read."""
-    last_read = Membership.objects.filter(room=room, user=request.user).values_list("last_read_seq", flat=True)
-    last_read_seq = last_read.first() or 0
-    cursor = room_last_seq(room.pk)  # the page's socket starts here: it sends only what is newer
+    # The reader's marker comes with their sidebar (no query of its own): a room they are not
+    # in has no entry, and nothing read.
+    sidebar = Sidebar(sidebar_entries(request.user), current_room_id=room.pk)
+    entry = sidebar.entries.get(room.pk)
+    last_read_seq = entry.last_read_seq if entry else 0
+    cursor = room.last_seq  # as read with the room for this request
     if lines is None and last_read_seq and cursor - last_read_seq > settings.CHAT_HISTORY_LIMIT:
         context = min(UNREAD_CONTEXT, settings.CHAT_HISTORY_LIMIT // 4)
         lines = messages_after(room=room, after=max(last_read_seq - context, 0))
     lines = message_history(room=room) if lines is None else lines
     shown = lines[-1].message.seq if lines else 0
+    # The page's socket sends only what is newer than `cursor`: not a message posted since the
+    # room was read that the history already shows.
+    cursor = max(cursor, shown)
     # Where the reader left off: the "new messages" divider goes before the first one after it.
     first_unread = last_read_seq + 1 if 0 < last_read_seq < cursor else None
     membership_mark_read(room=room, user=request.user, seq=cursor)
+    sidebar.move(room.pk, last_seq=cursor, last_read_seq=cursor)
     members, members_count = room_members(room)
     context = {
         "room": room,
@@ -115,7 +121,7 @@ def _room_page(request, room, *, lines=None, form=None, highlight: int | None = 
         "members_more": members_count - len(members),
         "may_manage": room.can_manage(request.user),
         "may_remove": room.can_remove_members(request.user),
-        **_sidebar(request.user, room),
+        **_sidebar(request.user, room, sidebar),
     }
     return render(request, fragments.ROOM_PAGE, context, status=status)
 
