@@ -12,8 +12,12 @@ change, a session that expires or is deleted, a removal from a room. So each soc
 - fully otherwise (and at least every RECHECK_SECONDS): the session is loaded again and the
   room's rule applied (`Room.admits`), in one thread hop.
 
-The socket joins its user's group *before* its first full check, so that an ending committed
-after that check reaches it as an `access.check` event, and one committed before is seen by it.
+The socket joins its user's group *before* its first check, so that an ending committed after
+that check reaches it as an `access.check` event, and one committed before is seen by it. A
+version tells when it was last changed (each change is made once its ending is committed): the
+first check (`AccessGate.first_check`) takes the session and user its handshake read
+(`scope["auth_read_at"]`, site_config.websocket.AuthReadTime) as still current if the version
+is older than that read by more than CLOCK_SKEW_SECONDS, and checks fully otherwise.
 """
 
 import logging
@@ -39,18 +43,35 @@ CACHE_ERRORS = (OSError, RedisError)
 # A full check at least this often, whatever the version says: a session row deleted by raw SQL,
 # or a cache entry lost, is noticed within this time.
 RECHECK_SECONDS = 300.0
+# How far apart two machines' clocks may be (a version set by one, read by another's socket):
+# a version this close to a handshake's read of the session does not vouch for that read.
+CLOCK_SKEW_SECONDS = 5.0
 
 
 def _version_key(user_id: int) -> str:
-    return f"tertulia:access:{user_id}"
+    return f"tertulia:access:v2:{user_id}"  # v2: versions that tell their time (_version_new)
+
+
+def _version_new() -> str:
+    """A new access version: when it was made (Unix time) and a random part, "1764000000.123:9f…"."""
+    return f"{time.time():.3f}:{uuid.uuid4().hex}"
+
+
+def _version_time(version: str | None) -> float | None:
+    """When `version` was made (Unix time), or None (none, or one without its time)."""
+    try:
+        return float(version.split(":", 1)[0]) if version and ":" in version else None
+    except ValueError:
+        return None
 
 
 def access_version_bump(*, user_id: int) -> None:
     """Mark user `user_id`'s access as possibly ended: every gate of theirs re-checks at its next
-    frame. Call from synchronous code (signals). With the cache away this is logged, and gates
-    fall back on full checks (they cannot read a version) until it is back."""
+    frame. Call from synchronous code (signals), once the change is committed. With the cache
+    away this is logged, and gates fall back on full checks (they cannot read a version) until
+    it is back."""
     try:
-        cache.set(_version_key(user_id), uuid.uuid4().hex, timeout=None)
+        cache.set(_version_key(user_id), _version_new(), timeout=None)
     except CACHE_ERRORS as error:
         logger.warning("access version not bumped, user=%s: cache away (%r)", user_id, error)
 
@@ -87,14 +108,25 @@ class _SessionRequest:
         self.session = session
 
 
+def session_expiry(session) -> float:
+    """The expiry (Unix time) of the row `session` was loaded from, or 0 if it was not loaded, or
+    its engine does not say (site_config.sessions keeps it)."""
+    expiry = getattr(session, "expire_date", None)
+    return expiry.timestamp() if expiry else 0.0
+
+
 def session_user_and_expiry(session) -> tuple[int | None, float]:
     """The id of the active user `session` (a socket's session) still logs in, or None (logged out,
     expired, deleted, deactivated, password changed: Django's own get_user decides), and the
-    session's expiry as Unix time (0 if unknown). Synchronous; two or three queries."""
+    session's expiry as Unix time (0 if unknown). Synchronous; two queries, three with a
+    session engine that does not keep the expiry it loaded."""
     session = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
     user = get_user(_SessionRequest(session))
-    expiry = Session.objects.filter(session_key=session.session_key).values_list("expire_date", flat=True).first()
-    return (user.pk if user.is_authenticated else None), (expiry.timestamp() if expiry else 0.0)
+    expiry = session_expiry(session)
+    if not expiry and user.is_authenticated:
+        row = Session.objects.filter(session_key=session.session_key).values_list("expire_date", flat=True).first()
+        expiry = row.timestamp() if row else 0.0
+    return (user.pk if user.is_authenticated else None), expiry
 
 
 class AccessGate:
@@ -121,6 +153,26 @@ class AccessGate:
             return "ok"
         return await self.full_check(version)
 
+    async def first_check(self) -> str:
+        """The socket's first check, once it has joined its user's group: "ok" with no query when
+        the session and user its handshake read (at `scope["auth_read_at"]`, a Unix time) are
+        still current: the user's version was made more than CLOCK_SKEW_SECONDS before that read
+        (so whatever ended access since would have changed it) and the session, as loaded then,
+        has not expired. Else (no version, a newer one, an unknown read time or expiry)
+        full_check()."""
+        version = await _version_read(self.scope["user"].pk)
+        made, read_at = _version_time(version), self.scope.get("auth_read_at")
+        expiry = session_expiry(self.scope.get("session"))
+        now = time.time()
+        if made is None or read_at is None or made > read_at - CLOCK_SKEW_SECONDS or expiry <= now:
+            return await self.full_check(version)
+        if self.room is not None and not self.room_admitted:
+            return await self.full_check(version)
+        self.room_admitted = False  # as a full check would have used it
+        self.version = version
+        self.valid_until = min(expiry, read_at + RECHECK_SECONDS)
+        return "ok"
+
     async def full_check(self, version: str | None = None) -> str:
         """Check the session and the room now, and remember the version this check answers for.
         `version` must have been read before the check (so that a later bump is not missed)."""
@@ -129,7 +181,7 @@ class AccessGate:
         verdict, expiry = await self._check_now()
         if verdict == "ok":
             if version is None:  # never bumped (or the cache is away): a version to compare with
-                version = uuid.uuid4().hex
+                version = _version_new()
                 if not await _version_add(self.scope["user"].pk, version):
                     version = None  # someone bumped it meanwhile, or the cache is away
             self.version = version

@@ -22,12 +22,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
-from site_config.websocket import OriginValidator  # noqa: E402
+from site_config.websocket import AuthReadTime, OriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": OriginValidator(AuthReadTime(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
     }
 )
 

@@ -219,10 +219,14 @@ class ChatSocket(AsyncWebsocketConsumer):
             await hub().leave(group, self)
         await super().websocket_disconnect(message)
 
-    async def access_ok(self, full: bool = True) -> bool:
-        """Whether this socket may still act (its AccessGate, fully or cheaply); if not, it ends:
-        4001 when the session ended, 4003 when the room no longer admits the user."""
-        verdict = await (self.gate.full_check() if full else self.gate.check())
+    async def access_ok(self, full: bool = True, first: bool = False) -> bool:
+        """Whether this socket may still act (its AccessGate, fully or cheaply, or `first`: its
+        first check, which may take its handshake's read); if not, it ends: 4001 when the
+        session ended, 4003 when the room no longer admits the user."""
+        if first:
+            verdict = await self.gate.first_check()
+        else:
+            verdict = await (self.gate.full_check() if full else self.gate.check())
         if verdict == "session":
             await self.end("session over", CLOSE_NOT_AUTHENTICATED, "ended")
         elif verdict == "room":

@@ -39,7 +39,7 @@ class SidebarConsumer(ChatSocket):
         # The user's group first, then the checks: an ending committed after them still arrives.
         await self.group_join(broadcasts.user_group(user.pk))
         self.gate = AccessGate(self.scope)
-        if not await self.admit(user) or not await self.access_ok():
+        if not await self.admit(user) or not await self.access_ok(first=True):
             return
         await self.sidebar_load()
         logger.info("socket connected: %s user=%s", self.where(), user.pk)
