@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from chat.consumers import CLOSE_NOT_A_MEMBER, CLOSE_ROOM_NOT_FOUND
-from chat.memberships import membership_invite, membership_join, membership_remove
+from chat.memberships import membership_admit, membership_invite, membership_join, membership_remove
 from chat.models import Membership, Room
 from chat.rooms import room_create_private, room_get_or_create
 from chat.selectors import room_members, rooms_visible_to
@@ -190,3 +190,18 @@ def test_the_member_count_is_counted_only_when_the_list_is_cut(make_user, django
     with django_assert_num_queries(2):
         members, count = room_members(room, limit=2)
     assert [m.username for m in members] == ["ana", "bea"] and count == 3
+
+
+def test_a_members_admission_is_one_query_and_a_newcomer_to_a_public_room_joins(make_user, django_assert_num_queries):
+    ana, bea = make_user("ana"), make_user("bea")
+    lobby = room_get_or_create(name="Lobby")[0]
+    corner = room_create_private(name="Corner", creator=ana)
+    membership_join(room=lobby, user=ana)
+    with django_assert_num_queries(1):
+        assert membership_admit(slug=lobby.slug, user=ana) == lobby
+    with django_assert_num_queries(1):
+        assert membership_admit(slug="nowhere", user=ana) is None
+    assert membership_admit(slug=lobby.slug, user=bea) == lobby
+    assert Membership.objects.filter(room=lobby, user=bea).exists()
+    assert membership_admit(slug=corner.slug, user=bea) is None  # as if it did not exist
+    assert membership_admit(slug=corner.slug, user=ana) == corner
