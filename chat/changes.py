@@ -93,17 +93,21 @@ class ChangesMissed:
     last: int
 
 
-def changes_missed(*, room: Room, after: int | None, upto: int | None, limit: int | None = None) -> ChangesMissed:
+def changes_missed(
+    *, room: Room, after: int | None, upto: int | None, limit: int | None = None, last: int | None = None
+) -> ChangesMissed:
     """What a page that has `room`'s changes up to `after` (None: a page that does not say, taken
     to have them all) and its messages up to seq `upto` is missing: the current bubbles of the
     messages changed since, those it holds (seq ≤ `upto`), in seq order. More than `limit`
     (default settings.CHAT_HISTORY_LIMIT) messages changed: the latest history, to replace its
-    log. Read in this order: the room's change number, then the revisions up to it, then the
-    messages, so the bubbles are at least as new as `last`. One query when nothing changed,
-    else five (with the messages' reactions and attachments), or more with the history.
+    log. Read in this order: the room's change number (or `last`, the caller's read of it),
+    then the revisions up to it, then the messages, so the bubbles are at least as new as
+    `last`. One query when nothing changed (none given `last`), else five (with the messages'
+    reactions and attachments), or more with the history.
     """
     limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
-    last = Room.objects.filter(pk=room.pk).values_list("last_change_seq", flat=True).get()
+    if last is None:
+        last = Room.objects.filter(pk=room.pk).values_list("last_change_seq", flat=True).get()
     if after is None or after >= last or not upto:
         return ChangesMissed([], False, last)
     revisions = MessageRevision.objects.filter(room=room, change_seq__gt=after, change_seq__lte=last)

@@ -188,9 +188,10 @@ def _log_rows(room: Room) -> QuerySet[Message]:
     return room.messages.select_related("author__profile")
 
 
-def room_last_seq(room_id: int) -> int:
-    """The seq of room `room_id`'s newest message (0 if none). One query."""
-    return Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).get()
+def room_seqs(room_id: int) -> tuple[int, int]:
+    """Room `room_id`'s newest message seq and newest change number (chat.changes): `(last_seq,
+    last_change_seq)`, 0 for none. One query."""
+    return Room.objects.filter(pk=room_id).values_list("last_seq", "last_change_seq").get()
 
 
 def message_history(*, room: Room, limit: int | None = None) -> list[LogLine]:

@@ -22,13 +22,12 @@ from .sidebar import SidebarConsumer
 
 logger = logging.getLogger("chat.consumers")
 
-# Reads and marker moves run on the thread pool rather than Channels' single database thread.
+# Reads and marker moves run on the thread pool rather than Channels' single database thread;
+# admission on the latter, as the page's other first reads.
 read_missed = database_sync_to_async(selectors.messages_missed, thread_sensitive=False)
 mark_read = broadcasts.sends_from_loop(membership_mark_read)
 read_changes = database_sync_to_async(changes_missed, thread_sensitive=False)
-
-
-# Admission on Channels' database thread, as the page's other first reads.
+read_seqs = database_sync_to_async(selectors.room_seqs, thread_sensitive=False)
 room_admission = database_sync_to_async(membership_admit)
 
 
@@ -37,16 +36,16 @@ class RoomConsumer(SidebarConsumer):
     presence and typing, and (as a SidebarConsumer) the page's sidebar.
 
     In (frames.frame_parse): `Post` from the composer or a refused message's card (the author
-    is always `scope["user"]`), `Discard` from a card,
-    `Sync` from the page's sync form on every (re)connect and every CHAT_SYNC_SECONDS (answered
-    with what the page is missing; also the presence heartbeat), `Typing`, `Scrolled` (what
-    "Jump to latest" counts: chat.unseen); nothing else. Each
-    frame re-checks access (AccessGate); a flood closes with 1008 (frames.FrameBudget).
+    is always `scope["user"]`), `Discard` from a card, `Sync` from the page's sync form on every
+    (re)connect and every CHAT_SYNC_SECONDS (answered with what the page is missing; also the
+    presence heartbeat), `Typing`, `Scrolled` (what "Jump to latest" counts: chat.unseen);
+    nothing else. Each frame re-checks access (AccessGate); a flood closes with 1008.
     Out: on connect the status, sidebar and presence; each message once, in seq order (`Cursor`);
     presence, typing, the header; the sender's composer. Closes 4004, 4003 (removed), 4001."""
 
     room: Room | None = None
     has_composer = True
+    marked: int | None = None  # the seq this socket last moved the reader's marker to
 
     def where(self) -> str:
         return f"room={self.scope['url_route']['kwargs']['slug']}"
@@ -86,8 +85,7 @@ class RoomConsumer(SidebarConsumer):
     async def disconnect(self, code):
         if self.room is not None:
             heartbeat().discard(self)
-            if self.cursor.seq:
-                await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
+            await self.mark_read()
             await presence_leave(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
         await super().disconnect(code)
 
@@ -121,18 +119,26 @@ class RoomConsumer(SidebarConsumer):
         """The page has messages up to seq `after` and the room's changes up to `changes`: the
         first sync starts the cursors. Each re-adds the socket's groups (after a layer outage),
         sends what the page is missing (changed bubbles first: read before the messages, which
-        are then at least as new), moves the read marker to what it has (one UPDATE a sync, not a message), and is the
-        socket's presence heartbeat."""
+        are then at least as new), moves the read marker to what it has (one UPDATE when it
+        moved, not one a message), and is the socket's presence heartbeat. The room's newest
+        seq and change number are read first, in one query: with nothing missed (most syncs),
+        that is all it reads."""
+        last_seq, last_change_seq = await read_seqs(self.room.pk)
         if self.cursor.seq is None:
-            last_seq = await database_sync_to_async(selectors.room_last_seq)(self.room.pk)
             self.cursor.start(after=after, last_seq=last_seq)
         await self.groups_renew()
         await variant_note(room_id=self.room.pk, key=self.variant.key)
-        await self.catch_up_changes(changes)
-        await self.catch_up()
-        if self.cursor.seq:
-            await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
+        await self.catch_up_changes(changes, last=last_change_seq)
+        if last_seq > self.cursor.seq:
+            await self.catch_up()
+        await self.mark_read()
         await presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
+
+    async def mark_read(self) -> None:
+        """Move the reader's marker to this socket's cursor, if it moved since this socket last did."""
+        if self.cursor.seq and self.cursor.seq != self.marked:
+            await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
+            self.marked = self.cursor.seq
 
     async def catch_up(self) -> None:
         """Send, from the database, the room's messages after this socket's cursor."""
@@ -146,12 +152,13 @@ class RoomConsumer(SidebarConsumer):
         if label := self.unseen.arrived([line.message.author_id for line in lines]):
             await self.send(text_data=label)
 
-    async def catch_up_changes(self, page_has: int | None = None) -> None:
+    async def catch_up_changes(self, page_has: int | None = None, last: int | None = None) -> None:
         """Send, from the database, the current bubbles of the page's messages edited or deleted
-        after this socket's change cursor (before the first sync's: after the page's `page_has`),
-        and move both; too many, and the log is replaced by the latest history."""
+        after this socket's change cursor (before the first sync's: after the page's `page_has`)
+        up to the room's change number (`last`, if just read), and move both; too many, and
+        the log is replaced by the latest history."""
         after = page_has if self.changes.seq is None else self.changes.seq
-        missed = await read_changes(room=self.room, after=after, upto=self.cursor.seq)
+        missed = await read_changes(room=self.room, after=after, upto=self.cursor.seq, last=last)
         self.changes.caught_up(missed.last)
         html = changes_html(lines=[] if missed.replace else missed.lines, change_seq=missed.last)
         if missed.replace:
@@ -225,12 +232,12 @@ class RoomConsumer(SidebarConsumer):
             await self.send(text_data=variants.push_html(event, self.variant))
 
     async def room_members(self, event):
-        """Someone joined or left the room: its member list and count, as pushed."""
+        """Someone joined or left the room (its member list and count), who is online changed
+        (`chat.presence`), or a message's reactions (`chat.reactions`, its bar): show it, as
+        pushed (rendered again for this socket's variant if need be: variants.push_html)."""
         await self.send(text_data=variants.push_html(event, self.variant))
 
-    async def chat_presence(self, event):
-        """Who is online in the room changed: show it."""
-        await self.send(text_data=variants.push_html(event, self.variant))
+    chat_presence = chat_reactions = room_members
 
     async def room_changed(self, event):
         """A room was renamed or (un)archived: this room's page takes its new header (and
@@ -239,8 +246,3 @@ class RoomConsumer(SidebarConsumer):
             self.room.archived_at = timezone.now() if event["archived"] else None
             await self.send(text_data=variants.push_html(event, self.variant))
         await super().room_changed(event)
-
-    async def chat_reactions(self, event):
-        """A message's reactions changed: its bar, as pushed (rendered again for this socket's
-        variant by the renderer chat.reactions registers)."""
-        await self.send(text_data=variants.push_html(event, self.variant))

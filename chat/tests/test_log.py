@@ -241,8 +241,8 @@ def test_a_room_page_costs_the_same_queries_whatever_its_history_and_the_readers
 ):
     """Session, user with profile, room, sidebar (memberships, mentions), history (messages,
     reactions, attachments), the read marker's UPDATE, members: ten (thirteen before the
-    profile came with the user), for a room of 3 messages or of 60, a reader in one room or five. The reader's marker comes with the sidebar
-    and the page's cursor with the room."""
+    profile came with the user), for a room of 3 messages or of 60, a reader in one room or
+    five. The reader's marker comes with the sidebar and the page's cursor with the room."""
     ana = make_user("ana")
     room = room_get_or_create(name="Lobby")[0]
     membership_join(room=room, user=ana)

@@ -155,3 +155,41 @@ async def test_a_sockets_service_sends_what_it_committed_from_the_loop_after_the
     calls.clear()
     await sync_to_async(service, thread_sensitive=False)(False)
     assert [where for *_, where in sent] == ["in the thread", "in the thread"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_a_sync_with_nothing_missed_reads_the_rooms_numbers_and_nothing_else(lobby_sockets, monkeypatch):
+    """A page's periodic sync (every CHAT_SYNC_SECONDS per socket): the room's newest seq and
+    change number in one query; no read of messages or changes, and no marker UPDATE, when
+    nothing was missed and the cursor has not moved. A missed message is still sent."""
+    from chat.consumers import room as room_consumer
+    from chat.tests.support import add_message, sync_frame
+
+    room, (ana,) = await lobby_sockets("ana")
+    await ana.send_to(text_data=sync_frame(0))
+    await ana.settle()
+    calls = []
+    for name in ("read_missed", "read_changes", "mark_read"):
+        real = getattr(room_consumer, name)
+        monkeypatch.setattr(
+            room_consumer, name, lambda *a, _real=real, _name=name, **kw: calls.append(_name) or _real(*a, **kw)
+        )
+    await ana.send_to(text_data=sync_frame(0))
+    await ana.settle()
+    assert calls == ["read_changes"]  # given the change number: no query of its own (changes_missed)
+    await sync_to_async(add_message)(room, ana.user, "missed while away")  # stored, not pushed
+    await ana.send_to(text_data=sync_frame(0))
+    assert "missed while away" in "".join(await ana.frames_so_far())
+    assert calls == ["read_changes", "read_changes", "read_missed", "mark_read"]
+
+
+@pytest.mark.django_db
+def test_changes_missed_given_the_rooms_change_number_reads_nothing_when_nothing_changed(django_assert_num_queries):
+    from chat.changes import changes_missed
+
+    room = room_get_or_create(name="Quiet")[0]
+    with django_assert_num_queries(0):
+        assert changes_missed(room=room, after=0, upto=3, last=0).lines == []
+    with django_assert_num_queries(1):
+        assert changes_missed(room=room, after=0, upto=3).last == 0
