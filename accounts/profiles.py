@@ -42,8 +42,10 @@ def profile_loaded(user) -> bool:
 
 def profile_forget(user) -> None:
     """Drop the profile read with `user`, if any: for a user object that lives long (a socket's),
-    whose later reads of a name or zone must see what is saved then, not at log-in."""
+    whose later reads of a name or zone must see what is saved then, not at log-in. Its display
+    name, read just now, is kept as display_name_recent's (as a query now would have read it)."""
     if profile_loaded(user):
+        display_name_recent(user)
         get_user_model().profile.related.delete_cached_value(user)
 
 

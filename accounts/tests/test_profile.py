@@ -11,7 +11,14 @@ from django.utils import timezone, translation
 
 from accounts.backends import ProfileModelBackend
 from accounts.models import Profile
-from accounts.profiles import display_name, preferences_for, profile_for, profile_loaded
+from accounts.profiles import (
+    display_name,
+    display_name_forget,
+    display_name_recent,
+    preferences_for,
+    profile_for,
+    profile_loaded,
+)
 from chat.memberships import membership_join
 from chat.rooms import room_get_or_create
 from chat.selectors import message_history, room_members
@@ -209,9 +216,12 @@ async def test_a_socket_chooses_its_variant_from_the_profile_read_with_its_user_
     await Profile.objects.acreate(user=ana, display_name="Ana", language="es", time_zone="America/Bogota")
     user = await ProfileModelBackend().aget_user(ana.pk)
     assert profile_loaded(user)
+    display_name_forget()
     variant = await socket_variant({"user": user, "headers": []})
     assert variant == ("es", "America/Bogota")
     # A socket's user lives long: a name saved later is read then, not the one of its log-in.
     assert not profile_loaded(user)
     await Profile.objects.filter(user=ana).aupdate(display_name="Ana Nueva")
     assert await database_sync_to_async(display_name)(user) == "Ana Nueva"
+    # What repeats (presence, pushes) takes the name read with the user, for its minute.
+    assert display_name_recent(user) == "Ana"
