@@ -1,0 +1,26 @@
+"""The cache of a machine without Redis: Django's FileBasedCache, culled at most once a while."""
+
+import time
+
+from django.core.cache.backends import filebased
+
+CULL_SECONDS = 10.0  # a process counts the cache's files (and culls past MAX_ENTRIES) at most this often
+
+
+class FileBasedCache(filebased.FileBasedCache):
+    """Django's FileBasedCache (the same files, keys and expiry), whose writes (`set`, `add`)
+    count the directory's entries to cull past MAX_ENTRIES at most once every CULL_SECONDS per
+    process rather than at every write: Django's lists every file of the cache at each write
+    (filebased.py, `_cull`, Django 5.2), so that with one access version per user
+    (chat.access), thousands of files, each log-in and each first socket of a user cost a
+    directory listing of all of them. Between counts the cache may pass MAX_ENTRIES by what is
+    written meanwhile; the next count culls as Django's would."""
+
+    _next_cull = 0.0  # monotonic time of this process's next count
+
+    def _cull(self):
+        now = time.monotonic()
+        if now < self._next_cull:
+            return
+        self._next_cull = now + CULL_SECONDS
+        super()._cull()

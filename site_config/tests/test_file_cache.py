@@ -1,0 +1,23 @@
+"""The file cache of a machine without Redis counts its files to cull at most every CULL_SECONDS,
+not at every write, and still culls past MAX_ENTRIES."""
+
+from site_config import file_cache
+
+
+def test_writes_count_the_caches_files_once_a_while_and_cull_past_the_limit(tmp_path, monkeypatch):
+    cache = file_cache.FileBasedCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 10, "CULL_FREQUENCY": 2}})
+    clock = [1000.0]
+    monkeypatch.setattr(file_cache.time, "monotonic", lambda: clock[0])
+    listings = []
+    real_list = cache._list_cache_files
+    monkeypatch.setattr(cache, "_list_cache_files", lambda: listings.append(1) or real_list())
+
+    for n in range(30):
+        cache.set(f"key{n}", n)
+    assert len(listings) == 1  # Django's own lists the directory at each of the 30 writes
+    assert len(real_list()) == 30  # past MAX_ENTRIES meanwhile
+
+    clock[0] += file_cache.CULL_SECONDS
+    cache.add("one-more", 1)
+    assert len(listings) == 2
+    assert len(real_list()) == 31 - 30 // 2  # culled as Django's culls: half of them, at random
