@@ -2,12 +2,21 @@
 variant in each process (a memo), or by the sender for the variants a room's page has
 (chat.variant_rooms)."""
 
+import datetime
+import json
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from accounts.models import Profile
 from chat import fragments, variant_rooms, variants
 from chat.heartbeat import heartbeat
+from chat.messages import message_create
+from chat.rooms import room_get_or_create
+from chat.selectors import LogLine
 from chat.tests.support import create_room, post_barrier
 from chat.tests.test_variants import BOGOTA, as_the_page_shows_first, message_push, open_tab, person
 
@@ -114,3 +123,26 @@ async def test_a_variant_whose_note_was_lost_is_noted_again_by_its_socket(
     assert first["rendered"] == {} and list(second["rendered"]) == ["es America/Bogota"]
     for socket in sockets:
         await socket.disconnect()
+
+
+@pytest.mark.parametrize("gap_minutes", [1, 60 * 24])  # grouped with the one before; a new day
+def test_the_senders_render_from_the_message_in_hand_is_the_one_its_data_would_give(make_user, gap_minutes):
+    """The sender renders the site's variant from the saved message (no rebuild, no query), in
+    the site's zone whatever the sender has active; a socket rebuilding it from the push's
+    data gets the same bytes."""
+    Profile.objects.create(user=make_user("ana"), display_name="Ana <b>María</b>")
+    ana = type(Profile.objects.get().user).objects.get(username="ana")  # as a socket holds it: no profile
+    room = room_get_or_create(name="Lobby")[0]
+    first = message_create(room=room, author=ana, body="before")
+    second = message_create(room=room, author=ana, body="*after* @nobody")
+    at = first.created_at - datetime.timedelta(minutes=gap_minutes)
+    line = LogLine.after(second, author_id=ana.pk, at=at)
+    with BOGOTA.active(), CaptureQueriesContext(connection) as queries:
+        push = variants.message_push(line)
+    data = json.loads(push["again"])["data"]
+    with variants.default_variant().active():
+        assert push["html"] == variants.RENDERERS["message"](data)
+    assert "Ana &lt;b&gt;María&lt;/b&gt;" in push["html"] and "<em>after</em>" in push["html"]
+    assert ("day-separator" in push["html"]) == (timezone.localdate(at) != second.day)
+    assert [q["sql"] for q in queries.captured_queries if "accounts_profile" not in q["sql"]] == []
+    assert not ana.__class__.profile.related.is_cached(second.author)  # the sender's user untouched
