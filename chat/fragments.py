@@ -9,6 +9,7 @@ marked safe. Times render in the active time zone (the site's, `settings.TIME_ZO
 """
 
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from .forms import MessageForm
 
@@ -55,6 +56,12 @@ def log_replace(*, room, title: str, lines: list, cursor: int) -> str:
     return _render(LOG_REPLACE, {"room": room, "title": title, "lines": lines, "cursor": cursor})
 
 
+# The answer to each stored message is the same bytes but for the composer's fresh key: rendered
+# once per language with this key in its place, the fresh key put in after (composer_answer).
+_KEY_SLOT = "00000000-0000-4000-8000-0000000000ee"
+_fresh_key_answers: dict[str, str] = {}
+
+
 def composer_answer(
     *,
     card: str | None = None,
@@ -66,7 +73,15 @@ def composer_answer(
     """The composer's answer to its sender. With `error`, the refused message's card under the
     composer, keyed `card` (a UUID string), keeping `text`: appended, or replacing its own card
     when the refused send was its `retry`. Without, the card `card` (if any) deleted: its text
-    was stored, or discarded. With `form` (unbound), the composer's fresh key."""
+    was stored, or discarded. With `form` (unbound), the composer's fresh key (that answer alone,
+    the most frequent, is rendered once per language and process)."""
+    if form is not None and not form.is_bound and card is None and error is None:
+        language = translation.get_language()
+        html = _fresh_key_answers.get(language)
+        if html is None:
+            slot = MessageForm(initial={"key": _KEY_SLOT})
+            html = _fresh_key_answers[language] = _render(COMPOSER_ANSWER, {"form": slot})
+        return html.replace(_KEY_SLOT, str(form["key"].value()))
     context = {"card": card, "error": error, "text": text, "retry": retry, "form": form}
     return _render(COMPOSER_ANSWER, context)
 

@@ -193,3 +193,17 @@ def test_changes_missed_given_the_rooms_change_number_reads_nothing_when_nothing
         assert changes_missed(room=room, after=0, upto=3, last=0).lines == []
     with django_assert_num_queries(1):
         assert changes_missed(room=room, after=0, upto=3).last == 0
+
+
+def test_the_answer_to_a_stored_message_is_a_fresh_key_each_time_rendered_once():
+    from chat import fragments
+    from chat.forms import MessageForm
+
+    fragments._fresh_key_answers.clear()
+    forms = [MessageForm(), MessageForm()]
+    answers = [fragments.composer_answer(form=form) for form in forms]
+    assert len(fragments._fresh_key_answers) == 1
+    for form, answer in zip(forms, answers, strict=True):
+        key = str(form["key"].value())
+        assert f'value="{key}"' in answer and 'id="id_key"' in answer and fragments._KEY_SLOT not in answer
+    assert answers[0] != answers[1]
