@@ -1,5 +1,5 @@
 """The file cache of a machine without Redis counts its files to cull at most every CULL_SECONDS,
-not at every write, and still culls past MAX_ENTRIES."""
+not at every write, and still culls past MAX_ENTRIES; its async reads take no thread hop."""
 
 from site_config import file_cache
 
@@ -21,3 +21,16 @@ def test_writes_count_the_caches_files_once_a_while_and_cull_past_the_limit(tmp_
     cache.add("one-more", 1)
     assert len(listings) == 2
     assert len(real_list()) == 31 - 30 // 2  # culled as Django's culls: half of them, at random
+
+
+async def test_an_async_read_is_made_in_the_callers_thread(tmp_path, monkeypatch):
+    import threading
+
+    cache = file_cache.FileBasedCache(str(tmp_path), {})
+    cache.set("version", "v1")
+    threads = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda *a: threads.append(threading.current_thread()) or real_get(*a))
+    assert await cache.aget("version") == "v1"
+    assert await cache.aget("missing", "none") == "none"
+    assert threads == [threading.current_thread()] * 2
