@@ -5,6 +5,7 @@ import asyncio
 import logging
 import uuid
 
+from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.sessions import InstanceSessionWrapper
@@ -22,8 +23,7 @@ CLOSE_NOT_A_MEMBER = 4003
 CLOSE_ROOM_NOT_FOUND = 4004
 
 # Events whose handlers only read the socket's state and send (no database, no waiting on
-# anything but the send): the hub hands them to an idle socket at once (ChatSocket.hub_event),
-# and they skip Channels' per-event closing of stale database connections (a thread-pool hop).
+# anything but the send): the hub hands them to an idle socket at once (ChatSocket.hub_event).
 # A handler among them that finds it needs more (a gap to catch up) defers the event.
 QUICK_EVENTS = frozenset(
     {"chat.message", "chat.typing", "chat.presence", "chat.reactions", "room.members", "membership.read"}
@@ -63,10 +63,11 @@ class ChatSocket(AsyncWebsocketConsumer):
     - No handler's failure ends the socket: an exception in handling one frame or event is
       logged and the socket goes on (a failed connect closes it with 1011), so its group
       memberships and presence are still cleaned up on disconnect.
-    - Channels closes stale database connections (a thread-pool hop) before every handler; the
-      QUICK_EVENTS, the most frequent (one per member and message), reach the database only
-      through database_sync_to_async, which does that itself, and skip it. See
-      docs/architecture.md, "Where Channels is the cost".
+    - Channels closes stale database connections (a thread hop) before every handler. Chat
+      sockets reach the database only through database_sync_to_async (and
+      broadcasts.sends_from_loop, built on it), which closes them itself on the thread that
+      uses them, so no handler takes that hop: one a frame (each message sent), one a connect.
+      See docs/architecture.md, "Where Channels is the cost".
 
     A socket lives in its reader's `variant` (variants.Variant: language and time zone, read as
     it opens): whatever it renders for itself is in it, and it takes group pushes in it
@@ -180,12 +181,13 @@ class ChatSocket(AsyncWebsocketConsumer):
                 self.overflowed = self.overflowed and self.queued > 0
 
     async def handle(self, message: dict) -> None:
-        """Call `message`'s handler, logging (not raising) what it raises."""
+        """Call `message`'s handler (as Channels' dispatch names it, without its closing of stale
+        database connections: see the class), logging (not raising) what it raises."""
         try:
-            if message["type"] in QUICK_EVENTS:
-                await getattr(self, message["type"].replace(".", "_"))(message)
-            else:
-                await super().dispatch(message)
+            handler = getattr(self, get_handler_name(message), None)
+            if handler is None:
+                raise ValueError(f"No handler for message type {message['type']}")
+            await handler(message)
         except StopConsumer:
             raise
         except Exception as error:

@@ -207,3 +207,25 @@ def test_the_answer_to_a_stored_message_is_a_fresh_key_each_time_rendered_once()
         key = str(form["key"].value())
         assert f'value="{key}"' in answer and 'id="id_key"' in answer and fragments._KEY_SLOT not in answer
     assert answers[0] != answers[1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("fresh_in_memory_layer")
+async def test_a_socket_connects_and_sends_without_channels_per_event_thread_hop(lobby_sockets, monkeypatch):
+    """Channels closes stale database connections before every handler, a thread hop each; chat
+    sockets reach the database only through database_sync_to_async, which closes them on its
+    own thread, so no handler takes it: not to connect, sync, post or receive."""
+    import channels.consumer
+
+    from chat.tests.support import post_frame
+
+    hops = []
+
+    async def counted():
+        hops.append(1)
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    _room, (ana, bea) = await lobby_sockets("ana", "bea")
+    await ana.send_to(text_data=post_frame("hello"))
+    await bea.frames_before("hello")  # the message reached the other reader
+    assert hops == []
