@@ -42,7 +42,8 @@ def _sidebar(user, room=None, sidebar: Sidebar | None = None) -> dict:
     """The context of the chat layout's sidebar: `user`'s rooms (`sidebar`, or read now), with
     `room` as the current one, and how many messages are unread in the others (the tab title's
     count)."""
-    sidebar = sidebar or Sidebar(sidebar_entries(user), current_room_id=room and room.pk)
+    if sidebar is None:
+        sidebar = Sidebar(sidebar_entries(user), current_room_id=room and room.pk)
     return {
         "sidebar_entries": sidebar.ordered(),
         "current_room_id": sidebar.current_room_id,

@@ -32,8 +32,6 @@ HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", HTTPS)
-# Database sessions that keep the expiry of the row they load (site_config/sessions.py).
-SESSION_ENGINE = "site_config.sessions"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000 if HTTPS else 0))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
@@ -84,11 +82,9 @@ MIDDLEWARE = [
 # below: axes compares its largest count with one limit, so it cannot hold a higher one per address.
 # Both read the client's address from REMOTE_ADDR: behind a proxy the ASGI server must be told to
 # trust its X-Forwarded-For (docs/deployment.md), or every client is the proxy.
-# ProfileModelBackend is Django's ModelBackend reading the user's profile with them: one query
-# a page or socket fewer.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "accounts.backends.ProfileModelBackend",
+    "accounts.backends.ProfileModelBackend",  # Django's ModelBackend, reading the profile with the user
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
@@ -120,7 +116,8 @@ TEMPLATES = [
 
 ASGI_APPLICATION = "site_config.asgi.application"
 
-# The database, the channel layer and the cache: site_config/stores.py.
+# The database, channel layer and cache (site_config/stores.py); sessions (site_config/sessions.py).
+SESSION_ENGINE = "site_config.sessions"
 DATABASES = databases(base_dir=BASE_DIR, debug=DEBUG)
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_SENTINELS = env_list("REDIS_SENTINELS", "")
@@ -201,7 +198,6 @@ CHAT_FRAME_BURST = int(os.environ.get("CHAT_FRAME_BURST", "40"))
 CHAT_TYPING_SECONDS = float(os.environ.get("CHAT_TYPING_SECONDS", "2.5"))
 # Per-user posting limits, a burst and a sustained rate (`limits` notation, ";"-separated).
 CHAT_MESSAGE_RATE_LIMITS = os.environ.get("CHAT_MESSAGE_RATE_LIMITS", "5/5seconds;30/minute")
-
 # Rooms created and invitations sent, per user and per client address (`limits` notation).
 CHAT_ROOM_CREATE_RATE_LIMITS = os.environ.get("CHAT_ROOM_CREATE_RATE_LIMITS", "10/hour")
 CHAT_INVITE_RATE_LIMITS = os.environ.get("CHAT_INVITE_RATE_LIMITS", "60/hour")

@@ -7,17 +7,22 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
+import channels.consumer
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection, transaction
 
-from chat import broadcasts, ratelimits
+from chat import broadcasts, fragments, ratelimits
+from chat.changes import changes_missed
+from chat.consumers import room as room_consumer
+from chat.forms import MessageForm
 from chat.memberships import membership_join
 from chat.message_store import one_statement_store
 from chat.messages import ARCHIVED, message_create
 from chat.models import Membership, Message, Room
 from chat.rooms import room_archive, room_get_or_create
+from chat.tests.support import add_message, post_frame, sync_frame
 
 
 @pytest.mark.django_db(transaction=True)
@@ -163,8 +168,6 @@ async def test_a_sync_with_nothing_missed_reads_the_rooms_numbers_and_nothing_el
     """A page's periodic sync (every CHAT_SYNC_SECONDS per socket): the room's newest seq and
     change number in one query; no read of messages or changes, and no marker UPDATE, when
     nothing was missed and the cursor has not moved. A missed message is still sent."""
-    from chat.consumers import room as room_consumer
-    from chat.tests.support import add_message, sync_frame
 
     room, (ana,) = await lobby_sockets("ana")
     await ana.send_to(text_data=sync_frame(0))
@@ -186,7 +189,6 @@ async def test_a_sync_with_nothing_missed_reads_the_rooms_numbers_and_nothing_el
 
 @pytest.mark.django_db
 def test_changes_missed_given_the_rooms_change_number_reads_nothing_when_nothing_changed(django_assert_num_queries):
-    from chat.changes import changes_missed
 
     room = room_get_or_create(name="Quiet")[0]
     with django_assert_num_queries(0):
@@ -196,8 +198,6 @@ def test_changes_missed_given_the_rooms_change_number_reads_nothing_when_nothing
 
 
 def test_the_answer_to_a_stored_message_is_a_fresh_key_each_time_rendered_once():
-    from chat import fragments
-    from chat.forms import MessageForm
 
     fragments._fresh_key_answers.clear()
     forms = [MessageForm(), MessageForm()]
@@ -215,9 +215,6 @@ async def test_a_socket_connects_and_sends_without_channels_per_event_thread_hop
     """Channels closes stale database connections before every handler, a thread hop each; chat
     sockets reach the database only through database_sync_to_async, which closes them on its
     own thread, so no handler takes it: not to connect, sync, post or receive."""
-    import channels.consumer
-
-    from chat.tests.support import post_frame
 
     hops = []
 

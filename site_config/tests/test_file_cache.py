@@ -1,6 +1,8 @@
 """The file cache of a machine without Redis counts its files to cull at most every CULL_SECONDS,
 not at every write, and still culls past MAX_ENTRIES; its async reads take no thread hop."""
 
+import threading
+
 from site_config import file_cache
 
 
@@ -24,8 +26,6 @@ def test_writes_count_the_caches_files_once_a_while_and_cull_past_the_limit(tmp_
 
 
 async def test_an_async_read_is_made_in_the_callers_thread(tmp_path, monkeypatch):
-    import threading
-
     cache = file_cache.FileBasedCache(str(tmp_path), {})
     cache.set("version", "v1")
     threads = []
