@@ -36,18 +36,25 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def nothing_remembered_from_earlier_tests():
     """Process-wide memory that a test must not inherit: each store's circuit breaker (one test's
-    slow Redis must not make the next one skip it), the typing throttle, the display names read
-    and the log lines rendered (a test's ids may be an earlier test's, its settings others)."""
+    slow Redis must not make the next one skip it), the typing throttle, the display names read,
+    the log lines rendered and the latest pages kept (a test's ids may be an earlier test's, its
+    settings others); and, after it, its event loops' message store connections (the test
+    database is dropped at the end, which open connections would stop)."""
     from accounts.profiles import display_name_forget
     from chat import access, presence, ratelimits
     from chat.bubbles import lines_forget
+    from chat.latest import latest_forget
+    from chat.message_store import store_connections_close
 
     display_name_forget()
     lines_forget()
+    latest_forget()
 
     for breaker in (broadcasts.layer_breaker, presence.redis_breaker, ratelimits.redis_breaker, access.cache_breaker):
         breaker.reset()
     broadcasts.typing_sent.clear()
+    yield
+    store_connections_close()
 
 
 @pytest.fixture

@@ -69,13 +69,20 @@ def display_name_recent(user) -> str:
     none until): for what a user does again and again (each message a socket sends is pushed
     with its author's name; presence names them). A rename shows within that time, and at once
     in the process that saved it (display_name_forget). Call from synchronous code."""
-    name, read_at = _recent_names.get(user.pk, ("", -math.inf))
-    if time.monotonic() - read_at > NAME_SECONDS:
+    name = display_name_kept(user)
+    if name is None:
         name = display_name(user)
         if len(_recent_names) > 10_000:
             _recent_names.clear()  # old entries are worth little: forget them all at once
         _recent_names[user.pk] = (name, time.monotonic())
     return name
+
+
+def display_name_kept(user) -> str | None:
+    """What display_name_recent(`user`) gives without a query, or None when it would read: from
+    the event loop, where no query may run."""
+    name, read_at = _recent_names.get(user.pk, ("", -math.inf))
+    return name if time.monotonic() - read_at <= NAME_SECONDS else None
 
 
 def display_name_forget(user_id: int | None = None) -> None:

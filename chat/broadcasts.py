@@ -38,9 +38,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from accounts.profiles import display_name_recent
+
 from . import variants
 from .outages import Breaker
 from .selectors import LogLine
+from .variant_rooms import variants_in, variants_in_async
 
 logger = logging.getLogger(__name__)
 
@@ -175,9 +178,24 @@ def message_broadcast(*, line: LogLine, mentioned: list[int] | None = None) -> N
     per reader ("mine", "mentions me") is styled by the reader's page; the day separator and
     times are told again in each variant's zone (variants.message_push)."""
     message = line.message
+    name, present = display_name_recent(message.author), variants_in(message.room_id)
+    push = variants.message_push(line, name=name, present=present)
+    _send_sync(members_group(message.room), _message_event(line, mentioned, push))
+
+
+async def message_broadcast_async(*, line: LogLine, name: str) -> None:
+    """message_broadcast of a message that mentions no one, from the event loop, its author's
+    display name `name` (no query here)."""
+    message = line.message
+    present = await variants_in_async(message.room_id)
+    push = variants.message_push(line, name=name, present=present)
+    await group_send(members_group(message.room), _message_event(line, None, push))
+
+
+def _message_event(line: LogLine, mentioned: list[int] | None, push: dict) -> dict:
+    message = line.message
     event = {"type": "chat.message", "room": message.room_id, "seq": message.seq, "author": message.author_id}
-    event["mentions"] = mentioned or []
-    _send_sync(members_group(message.room), {**event, **variants.message_push(line)})
+    return {**event, "mentions": mentioned or [], **push}
 
 
 def room_changed_broadcast(*, room, composer: bool = False) -> None:

@@ -9,11 +9,12 @@ replaces the page's `#message-<pk>` by id: sending it twice, or after a later ch
 showed, does no harm beyond the order the Cursor keeps.
 """
 
-import json
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
+
+from accounts.profiles import display_name_recent
 
 from . import variants
 from .models import Message, MessageRevision, Reaction, Room
@@ -30,10 +31,9 @@ def changes_html(*, lines: list[LogLine], change_seq: int) -> str:
 
 def _line_data(line: LogLine) -> dict:
     """What a socket needs to render `line`'s bubble again in another variant, with no query: the
-    data of a new message's push (variants.message_push: the message, its room, author and
+    data of a new message's push (variants.message_data: the message, its room, author and
     attachments), and its reactions. Two or three queries."""
-    again = variants.message_push(line)["again"]
-    data = (json.loads(again) if isinstance(again, str) else again)["data"]
+    data = variants.message_data(line, display_name_recent(line.message.author))
     reactions = line.message.reactions.select_related("user__profile").order_by("pk")
     data["reactions"] = [[reaction.emoji, variants._user_data(reaction.user)] for reaction in reactions]
     return data

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
-from . import broadcasts, fragments
+from . import fragments
 from .forms import MessageForm
 from .frames import Discard, Post
-from .messages import message_create
+from .messages import message_create_async
 from .models import Message
 from .ratelimits import message_rate_allowed, message_rate_count
 
@@ -21,15 +21,10 @@ TOO_LARGE = _("That message is too large to send.")
 TOO_FAST = _("You are sending messages too fast: wait a moment, then send again.")
 NOT_SAVED = _("Your message could not be saved. Try again in a moment.")
 
-# Saves run on the thread pool rather than Channels' single database thread: they mostly wait
-# on the database, and messages of different rooms need not queue behind each other (a room's
-# row lock keeps its own messages in order). The broadcast is sent from the loop after.
-save_message = broadcasts.sends_from_loop(message_create)
-
 
 async def composer_submit(*, room, user, post: Post) -> MessageForm:
     """Validate `post` with MessageForm, check `user`'s rate limits, and save it as `user`'s
-    message in `room` (message_create broadcasts it once committed); only a stored message
+    message in `room` (message_create_async pushes it once stored); only a stored message
     counts against the limits.
 
     Returns the sender's composer form: unbound (empty, with a fresh key) when the message is
@@ -46,7 +41,7 @@ async def composer_submit(*, room, user, post: Post) -> MessageForm:
         form.add_error(None, TOO_FAST)
         return form
     try:
-        await save_message(
+        await message_create_async(
             room=room, author=user, body=form.cleaned_data["message"], client_key=form.cleaned_data["key"]
         )
     except ValidationError as error:

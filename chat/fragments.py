@@ -3,13 +3,14 @@
 A fragment is swapped into the page *out of band, by id* by htmx's ws extension: each of its
 top-level elements replaces its twin (or, with `hx-swap-oob="beforeend"`, appends to it). The
 page includes the same template files, so a designer edits an element once (a message bubble:
-`templates/chat/messages/_message.html`) and the page and every push follow. Each function
+`templates/jinja2/chat/messages/_message.html`) and the page and every push follow. Each function
 takes plain values and returns the rendered HTML (`str`), auto-escaped; user text is never
 marked safe. Times render in the active time zone (the site's, `settings.TIME_ZONE`).
 """
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from .forms import MessageForm
 
@@ -45,10 +46,26 @@ def _render(template_name: str, context: dict) -> str:
     return render_to_string(template_name, context).strip()
 
 
-def messages_append(*, lines: list, cursor: int) -> str:
-    """`lines` (selectors.LogLine, in seq order) appended to the log, the page's cursor moved to
-    `cursor` (the newest seq it now has), and the typing line emptied."""
-    return _render(MESSAGES_APPEND, {"lines": lines, "cursor": cursor})
+# Every push of new messages is the same bytes but for its lines and cursor: rendered once per
+# language with these in their places, the lines and cursor put in after (messages_append).
+_LINES_SLOT = "<!-- tertulia lines -->"
+_CURSOR_SLOT = 999_999_999_999  # a seq no room reaches
+_appends: dict[str, str] = {}
+
+
+def messages_append(*, lines: list, cursor: int, fresh: bool = False) -> str:
+    """`lines` (selectors.LogLine, in seq order) appended to the log, each as
+    bubbles.line_html(line, live=True, fresh=fresh) renders it (`fresh`: just posted), the
+    page's cursor moved to `cursor` (the newest seq it now has), and the typing line emptied."""
+    from . import bubbles  # which renders reaction bars, whose pushes are variants': imported by then
+
+    language = translation.get_language()
+    shell = _appends.get(language)
+    if shell is None:
+        context = {"lines_html": mark_safe(_LINES_SLOT), "cursor": _CURSOR_SLOT}
+        shell = _appends[language] = _render(MESSAGES_APPEND, context)
+    lines_html = "".join(bubbles.line_html(line, live=True, fresh=fresh) for line in lines)
+    return shell.replace(str(_CURSOR_SLOT), str(int(cursor))).replace(_LINES_SLOT, lines_html)
 
 
 def log_replace(*, room, title: str, lines: list, cursor: int) -> str:

@@ -6,11 +6,19 @@ and the author's read marker moved. On PostgreSQL, one statement does all four, 
 in its own transaction (or the caller's): a third of a message's server CPU was the ORM
 building and sending them (docs/performance.md). Other databases, and messages that need more
 (mentions), take the ORM's way.
+
+A socket's message can be stored from its event loop, on a connection of that loop's own
+(message_store_async, psycopg's async connection): Django's ORM runs only on threads, and
+the hop to the thread pool and back, with Django's connection taken from its pool and given
+back, cost more than the statement itself.
 """
 
+import asyncio
 import datetime
+import weakref
 
-from django.db import connection
+import psycopg
+from django.db import connection, connections
 
 # The room's row is locked (FOR UPDATE) before its seq is read, so concurrent posts to one
 # room are numbered in the order they commit, as under the ORM's select_for_update(). The
@@ -50,7 +58,13 @@ def message_store(message) -> tuple[int | None, datetime.datetime | None] | None
     with nothing stored when the room is archived or gone (the caller's ORM path then says
     which). Raises django.db.IntegrityError when the author already used its client_key, with
     nothing stored, and other DatabaseErrors as they come."""
-    params = {
+    with connection.cursor() as cursor:
+        cursor.execute(STORE_SQL, _params(message))
+        return _stored(message, cursor.fetchone())
+
+
+def _params(message) -> dict:
+    return {
         "room": message.room_id,
         "author": message.author_id,
         "body": message.body,
@@ -58,11 +72,79 @@ def message_store(message) -> tuple[int | None, datetime.datetime | None] | None
         "at": message.created_at,
         "client_key": message.client_key,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(STORE_SQL, params)
-        row = cursor.fetchone()
+
+
+def _stored(message, row) -> tuple[int | None, datetime.datetime | None] | None:
     if row is None:
         return None
     message.pk, message.seq = row[0], row[1]
     message._state.adding, message._state.db = False, connection.alias
     return row[2], row[3]
+
+
+class StoreUnavailable(Exception):
+    """message_store_async did not store the message: its loop's connection is busy with another
+    one, cannot be had, or the statement failed (a resend's key, the database away). Nothing
+    was stored; message_store's way on a thread says what the matter is, or stores it."""
+
+
+class _LoopConnection:
+    """An event loop's own connection for message_store_async, and whether a store is using it."""
+
+    connection: psycopg.AsyncConnection | None = None
+    busy: bool = False
+
+
+_loop_connections: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnection]" = weakref.WeakKeyDictionary()
+_every_loop_connection: list[_LoopConnection] = []  # loops' too that are gone: store_connections_close
+
+
+def _connect_params() -> dict:
+    """Django's parameters for its default database (its name in tests: the test database's),
+    without those only Django's own connections take."""
+    params = connections["default"].get_connection_params()
+    return {name: value for name, value in params.items() if isinstance(value, str | int)}
+
+
+async def message_store_async(message) -> tuple[int | None, datetime.datetime | None] | None:
+    """message_store(`message`), from the event loop, on that loop's own psycopg connection, in
+    autocommit (the statement is its own transaction). One message at a time per loop: while
+    one is being stored, another raises StoreUnavailable at once rather than waiting (its
+    caller takes the thread pool's way), so the loop never queues behind one connection.
+    PostgreSQL only (one_statement_store). Returns as message_store does; raises
+    StoreUnavailable as that class says, with nothing stored."""
+    loop = asyncio.get_running_loop()
+    held = _loop_connections.get(loop)
+    if held is None:
+        held = _loop_connections[loop] = _LoopConnection()
+        _every_loop_connection.append(held)
+    if held.busy:
+        raise StoreUnavailable("this loop's connection is storing another message")
+    held.busy = True
+    try:
+        if held.connection is None or held.connection.closed:
+            held.connection = await psycopg.AsyncConnection.connect(**_connect_params(), autocommit=True)
+        async with held.connection.cursor() as cursor:
+            await cursor.execute(STORE_SQL, _params(message))
+            row = await cursor.fetchone()
+    except psycopg.Error as error:
+        raise StoreUnavailable(repr(error)) from error
+    except BaseException:
+        _close(held)  # cancelled half-way: the connection's state is unknown
+        raise
+    finally:
+        held.busy = False
+    return _stored(message, row)
+
+
+def _close(held: _LoopConnection) -> None:
+    if held.connection is not None:
+        held.connection.pgconn.finish()  # synchronous: whether or not its loop still runs
+        held.connection = None
+
+
+def store_connections_close() -> None:
+    """Close every loop's connection (for tests: the test database is dropped at the end)."""
+    for held in _every_loop_connection:
+        _close(held)
+    _every_loop_connection.clear()

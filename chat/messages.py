@@ -8,16 +8,26 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.profiles import display_name_kept
+
 from . import attachments, broadcasts
 from .formatting import mentioned_usernames, message_html
 from .mentions import mentions_create, mentions_find
-from .message_store import message_store, one_statement_store
+from .message_store import StoreUnavailable, message_store, message_store_async, one_statement_store
 from .models import Membership, Message, Room
 from .selectors import LogLine
 
 ARCHIVED = _("This room is archived: it is read-only.")
 STILL_SENDING = _("Your previous message was still being sent: send this one again.")
 OTHER_ROOM = _("This composer's message went to another room: send it again.")
+
+
+def _message_new(*, room: Room, author, body: str, client_key: uuid.UUID | None) -> Message:
+    """A message of `author` in `room`, validated (ValidationError), not saved; `created_at` now."""
+    message = Message(room=room, author=author, body=body, client_key=client_key, created_at=timezone.now())
+    # The room and author are objects in hand: skip full_clean's query for each foreign key.
+    message.full_clean(exclude=["seq", "room", "author"], validate_constraints=False)
+    return message
 
 
 def message_create(*, room: Room, author, body: str, client_key: uuid.UUID | None = None) -> Message:
@@ -40,9 +50,7 @@ def message_create(*, room: Room, author, body: str, client_key: uuid.UUID | Non
     message that mentions no one takes one statement (chat.message_store). The push reads the
     author's display name at most once a minute per process (display_name_recent).
     """
-    message = Message(room=room, author=author, body=body, client_key=client_key, created_at=timezone.now())
-    # The room and author are objects in hand: skip full_clean's query for each foreign key.
-    message.full_clean(exclude=["seq", "room", "author"], validate_constraints=False)
+    message = _message_new(room=room, author=author, body=body, client_key=client_key)
     # Before the room's lock is taken: a long message takes milliseconds to format.
     mentioned = mentions_find(room=room, names=mentioned_usernames(message.body))
     message.body_html = message_html(message.body, mentions={user.get_username() for user in mentioned})
@@ -84,3 +92,33 @@ def message_create(*, room: Room, author, body: str, client_key: uuid.UUID | Non
                 raise ValidationError(STILL_SENDING) from None
         raise
     return message
+
+
+async def message_create_async(*, room: Room, author, body: str, client_key: uuid.UUID | None = None) -> Message:
+    """message_create, for a socket's event loop: the same arguments, result, errors and push.
+
+    On PostgreSQL, a message that mentions no one, by an author whose display name this process
+    read within the minute (accounts.profiles.display_name_kept), is stored from the loop in one
+    statement on the loop's own connection (chat.message_store.message_store_async) and pushed
+    from the loop once stored: no thread. Anything else (another database, a mention, an author's
+    name to read again, an archived room, a resend, that connection busy or failing) is
+    message_create on the thread pool, its push sent from the loop (broadcasts.sends_from_loop).
+    """
+    name = display_name_kept(author)
+    if name is not None and one_statement_store() and not mentioned_usernames(body):
+        message = _message_new(room=room, author=author, body=body, client_key=client_key)
+        message.body_html = message_html(message.body, mentions=set())
+        try:
+            previous = await message_store_async(message)
+        except StoreUnavailable:
+            previous = None
+        if previous is not None:
+            attachments.attachments_restore(message, [])  # none: the push need not ask
+            line = LogLine.after(message, author_id=previous[0], at=previous[1])
+            await broadcasts.message_broadcast_async(line=line, name=name)
+            return message
+    # On the thread pool rather than Channels' single database thread: saves mostly wait on the
+    # database, and messages of different rooms need not queue behind each other (a room's row
+    # lock keeps its own messages in order). The push is sent from the loop after.
+    in_thread = broadcasts.sends_from_loop(message_create)
+    return await in_thread(room=room, author=author, body=body, client_key=client_key)

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.profiles import display_name
 
-from . import broadcasts, variants
+from . import broadcasts, templating, variants
+from .latest import log_changed
 from .models import Message, Reaction
 
 # The emojis a message can be given, in the bar's order; settings.CHAT_REACTIONS (a sequence of
@@ -116,7 +117,7 @@ def reaction_bar(message: Message) -> ReactionBar:
 
 def reactions_html(*, message_id: int, groups: list[ReactionGroup]) -> str:
     """Message `message_id`'s bar showing `groups`, with the palette; in the active language."""
-    return render_to_string(REACTIONS_BAR, {"bar": ReactionBar(message_id, groups)}).strip()
+    return templating.render(REACTIONS_BAR, {"bar": ReactionBar(message_id, groups)}).strip()
 
 
 def _pushed(data: dict) -> str:
@@ -138,6 +139,8 @@ def reaction_toggle(*, message: Message, user, emoji: str) -> bool:
     """Add `user`'s `emoji` reaction to `message`, or take it back if they had it; True if it is
     now there. Once committed, the message's bar is pushed to its room's page
     (broadcasts.reactions_broadcast).
+
+    The room's kept latest page is read again (chat.latest).
 
     Raises ValidationError(NOT_IN_PALETTE) for an emoji not in reaction_palette(),
     ValidationError(ARCHIVED) in an archived room, and PermissionDenied if the room does not
@@ -161,4 +164,5 @@ def reaction_toggle(*, message: Message, user, emoji: str) -> bool:
             except IntegrityError:
                 pass  # added by a concurrent twin of this request: there, as asked
         transaction.on_commit(lambda: broadcasts.reactions_broadcast(room=room, push=reactions_push(message.pk)))
+        log_changed(room.pk)
     return not removed

@@ -26,13 +26,15 @@ class LogLine:
     """One message as the log shows it: `new_day` where a day separator goes before it, and
     `continued` where it joins the group of the message before it (same author, same day,
     within GROUP_WINDOW). `previous_author_id` and `previous_at` are what it was told against,
-    so that a push can tell it again in another reader's time zone (chat.variants)."""
+    so that a push can tell it again in another reader's time zone (chat.variants). `html`: its
+    bubble already rendered in the active variant (chat.latest's kept pages), else None."""
 
     message: Message
     new_day: bool
     continued: bool = False
     previous_author_id: int | None = None
     previous_at: datetime.datetime | None = None
+    html: str | None = None
 
     @property
     def day(self) -> datetime.date:

@@ -1,7 +1,9 @@
 """Whatever may end a user's access, from wherever it is saved or deleted (a view, the admin,
 `manage.py shell`, another worker), changes their access version and tells their sockets to
 check (chat/access.py): a log-out or an expired session deleted, a deactivation or password
-change, a membership removed."""
+change, a membership removed. And whatever changes how a kept latest page looks (chat.latest)
+without moving its room's seqs changes a log version: a message saved or deleted outside
+chat.edits, a display name, a username, a deleted user (their reactions go)."""
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
@@ -10,9 +12,12 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.models import Profile
+
 from .access import access_version_bump
 from .broadcasts import user_sockets_check
-from .models import Membership
+from .latest import log_changed
+from .models import Membership, Message
 
 
 def _access_changed(user_id) -> None:
@@ -33,6 +38,35 @@ def user_saved(sender, instance, created, update_fields, **kwargs):
     if created or (update_fields is not None and set(update_fields) == {"last_login"}):
         return
     _access_changed(instance.pk)
+    log_changed()  # their username, shown where they have no display name
+
+
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL)
+def user_deleted(sender, instance, **kwargs):
+    """A deleted user's messages go (each a Message deletion below) and their reactions too."""
+    log_changed()
+
+
+@receiver(post_save, sender=Profile)
+def profile_saved(sender, instance, created, **kwargs):
+    """A new display name shows on every message of its user, in every room (a profile made
+    blank changes nothing shown)."""
+    if not created or instance.display_name:
+        log_changed()
+
+
+@receiver(post_save, sender=Message)
+def message_saved(sender, instance, created, **kwargs):
+    """A message changed in place (the admin, chat.edits): its room's kept page is read again.
+    New messages move the room's last seq instead."""
+    if not created:
+        log_changed(instance.room_id)
+
+
+@receiver(post_delete, sender=Message)
+def message_deleted(sender, instance, **kwargs):
+    """A message deleted (the admin, a deleted user's or room's cascade)."""
+    log_changed(instance.room_id)
 
 
 @receiver(post_delete, sender=Session)

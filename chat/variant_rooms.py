@@ -81,7 +81,7 @@ def variants_in(room_id: int) -> list[str] | None:
     """The keys of the variants with a socket on room `room_id`'s page, as the cache has them;
     None when that is not known (the cache away) or not needed (the in-memory layer). One cache
     read; synchronous: for the senders that run in a thread (services, once committed), never
-    on the event loop."""
+    on the event loop (there: variants_in_async)."""
     if not variant_rooms_enabled() or not breaker.allows():
         return None
     try:
@@ -89,6 +89,22 @@ def variants_in(room_id: int) -> list[str] | None:
     except Exception as error:  # noqa: BLE001 - best effort by design
         breaker.failed(error)
         return None
+    return _unexpired(present)
+
+
+async def variants_in_async(room_id: int) -> list[str] | None:
+    """variants_in, for a sender on the event loop (a socket's message: chat.messages)."""
+    if not variant_rooms_enabled() or not breaker.allows():
+        return None
+    try:
+        present = await cache.aget(_key(room_id)) or {}
+    except Exception as error:  # noqa: BLE001 - best effort by design
+        breaker.failed(error)
+        return None
+    return _unexpired(present)
+
+
+def _unexpired(present: dict) -> list[str]:
     breaker.succeeded()
     wall = time.time()
     return [key for key, until in present.items() if until > wall]

@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 from accounts.models import Profile
-from accounts.profiles import display_name, display_name_recent
+from accounts.profiles import display_name
 
 from . import attachments, fragments
 from .models import Message, Room
@@ -97,20 +97,20 @@ RENDERERS = {
 }
 
 
-def push(kind: str, data: dict, *, room_id: int | None = None, render=None) -> dict:
+def push(kind: str, data: dict, *, render=None, present: list[str] | None = None) -> dict:
     """The fields a group event carries for a push of `kind` (a key of RENDERERS) made from
     `data` (JSON-able): `html`, rendered here in the site's default variant (whatever the caller
     has active: a poster's language never leaks to others; by `render()`, if given, which must
     give what RENDERERS[kind](data) would, from objects in hand), the `variant` it is in (its key),
     `again`, the JSON of kind, data and a key unique to this push, for the sockets of other
-    variants (push_html), and with `room_id` (senders in a thread only: one cache read),
-    `rendered`: the push in each other variant on that room's page (chat.variant_rooms)."""
+    variants (push_html), and with `present` (the variants on the room's page, as
+    variant_rooms.variants_in or variants_in_async read them), `rendered`: the push in each of
+    those other than the default (chat.variant_rooms)."""
     variant = default_variant()
     with variant.active():
         html = render() if render else RENDERERS[kind](data)
     again = json.dumps({"kind": kind, "key": uuid.uuid4().hex, "data": data}, separators=(",", ":"))
     fields = {"html": html, "variant": variant.key, "again": again}
-    present = variants_in(room_id) if room_id else None
     if present is not None:
         fields["rendered"] = {}  # even empty: a socket left out notes its variant again (variant_missed)
         for key in present:
@@ -120,24 +120,32 @@ def push(kind: str, data: dict, *, room_id: int | None = None, render=None) -> d
     return fields
 
 
-def message_push(line: LogLine) -> dict:
-    """push() of a new message (`line`, as selectors.LogLine.after made it). The author's display
-    name is display_name_recent's (a query at most once a minute per author and process)."""
+def message_data(line: LogLine, name: str) -> dict:
+    """What a socket needs to render `line`'s message again in another variant, with no query:
+    the message (without its composer key), its room, its author as [id, username, display
+    name `name`], its attachments, and what it was grouped against. No query when its
+    attachments are loaded (attachments.attachments_data)."""
     message = line.message
     author = message.author
     data = {
         "message": _instance_data(message),
         "room": _instance_data(message.room),
-        "author": [author.pk, author.get_username(), display_name_recent(author)],
+        "author": [author.pk, author.get_username(), name],
         "attachments": attachments.attachments_data(message),
     }
     data["message"].pop("client_key", None)  # the sender's composer key: no one else's business
     data.update(previous_author_id=line.previous_author_id, previous_at=_time(line.previous_at))
+    return data
+
+
+def message_push(line: LogLine, *, name: str, present: list[str] | None) -> dict:
+    """push() of a new message (`line`, as selectors.LogLine.after made it: message_data), its
+    author's display name `name`, for the variants `present` (as push()'s). No query."""
 
     def render() -> str:
-        return fragments.messages_append(lines=[_line_shown(line, data["author"][2])], cursor=message.seq)
+        return fragments.messages_append(lines=[_line_shown(line, name)], cursor=line.message.seq, fresh=True)
 
-    return push("message", data, room_id=message.room_id, render=render)
+    return push("message", message_data(line, name), render=render, present=present)
 
 
 def _line_shown(line: LogLine, name: str) -> LogLine:
@@ -162,7 +170,7 @@ def presence_push(*, shown: list | None, total: int) -> dict:
 
 def room_push(*, room: Room, composer: bool) -> dict:
     """push() of a room's header, and its composer if `composer` (fragments.room_changed)."""
-    return push("room", {"room": _instance_data(room), "composer": composer}, room_id=room.pk)
+    return push("room", {"room": _instance_data(room), "composer": composer}, present=variants_in(room.pk))
 
 
 def members_push(*, room: Room, members: list, members_count: int, online_ids: list[int]) -> dict:
@@ -170,7 +178,7 @@ def members_push(*, room: Room, members: list, members_count: int, online_ids: l
     loaded (selectors.room_members), so no query."""
     members_data = [_user_data(member) for member in members]
     data = {"room": _instance_data(room), "members": members_data, "count": members_count, "online": online_ids}
-    return push("members", data, room_id=room.pk)
+    return push("members", data, present=variants_in(room.pk))
 
 
 def push_html(event: dict, variant: Variant | None) -> str:

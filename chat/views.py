@@ -16,12 +16,12 @@ from . import fragments
 from .composer import composer_submit
 from .forms import MessageForm, RoomForm, RoomSettingsForm
 from .frames import Post
+from .latest import latest_history
 from .memberships import membership_join, membership_mark_read
 from .ratelimits import action_allowed
 from .rooms import room_create_private, room_get_or_create, room_update
 from .selectors import (
     message_day,
-    message_history,
     messages_after,
     messages_before,
     room_exists,
@@ -96,14 +96,15 @@ def _room_page(request, room, *, lines=None, form=None, highlight: int | None = 
     if lines is None and last_read_seq and cursor - last_read_seq > settings.CHAT_HISTORY_LIMIT:
         context = min(UNREAD_CONTEXT, settings.CHAT_HISTORY_LIMIT // 4)
         lines = messages_after(room=room, after=max(last_read_seq - context, 0))
-    lines = message_history(room=room) if lines is None else lines
+    lines = latest_history(room) if lines is None else lines
     shown = lines[-1].message.seq if lines else 0
     # The page's socket sends only what is newer than `cursor`: not a message posted since the
     # room was read that the history already shows.
     cursor = max(cursor, shown)
     # Where the reader left off: the "new messages" divider goes before the first one after it.
     first_unread = last_read_seq + 1 if 0 < last_read_seq < cursor else None
-    membership_mark_read(room=room, user=request.user, seq=cursor)
+    if entry is not None and last_read_seq < cursor:  # a marker only moves forward: else no UPDATE
+        membership_mark_read(room=room, user=request.user, seq=cursor)
     sidebar.move(room.pk, last_seq=cursor, last_read_seq=cursor)
     members, members_count = room_members(room)
     context = {

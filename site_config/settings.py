@@ -112,6 +112,12 @@ TEMPLATES = [
             ],
         },
     },
+    {  # the log line's templates: Jinja2, for a bubble's render per message (chat/templating.py)
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "OPTIONS": {"environment": "chat.templating.environment"},
+    },
 ]
 
 ASGI_APPLICATION = "site_config.asgi.application"
@@ -167,8 +173,7 @@ if not DEBUG:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
-CRISPY_TEMPLATE_PACK = "bootstrap5"
+CRISPY_ALLOWED_TEMPLATE_PACKS = CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # How many of the latest messages the room page opens on (and the most a reconnecting page
 # is sent to append: past that, its log is replaced by the latest ones).
@@ -223,15 +228,9 @@ SERVER_WS_COMPRESSION = env_bool("SERVER_WS_COMPRESSION", True)
 # carries the request's nonce; htmx's own indicator style is off (templates/base.html).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF, UNSAFE_EVAL],
-        "style-src": [SELF, NONCE],
-        "connect-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "frame-ancestors": [NONE],
-        "form-action": [SELF],
-        "base-uri": [NONE],
-        "object-src": [NONE],
+        **{"default-src": [SELF], "script-src": [SELF, UNSAFE_EVAL], "style-src": [SELF, NONCE]},
+        **{"connect-src": [SELF], "img-src": [SELF, "data:"], "form-action": [SELF]},
+        **{"frame-ancestors": [NONE], "base-uri": [NONE], "object-src": [NONE]},
     }
 }
 

@@ -261,6 +261,7 @@ def test_the_room_page_shows_thumbnails_and_download_links_in_bounded_queries(lo
     for n in range(10):
         attachment_post(room=lobby, author=ana, upload=upload(image_bytes(size=(8, 8)), f"i{n}.png"))
         attachment_post(room=lobby, author=bea, upload=upload(b"notes", f"n{n}.txt"))
+    attachment_post(room=lobby, author=ana, upload=upload(b"last", "last.txt"))  # bea's marker moves again
     assert queries() == one
     html = client.get(f"/chat/{lobby.slug}/").content.decode()
     first = Attachment.objects.get(original_name="first.png")

@@ -5,13 +5,15 @@ an edit, the reader's language) is another line."""
 from unittest import mock
 
 import pytest
+from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from accounts.models import Profile
-from chat import bubbles
+from chat import bubbles, templating
 from chat.memberships import membership_join
 from chat.messages import message_create
+from chat.models import Attachment
 from chat.reactions import reaction_toggle
 from chat.rooms import room_get_or_create
 from chat.selectors import message_history
@@ -31,8 +33,8 @@ def test_a_line_is_rendered_once_as_its_template_renders_it_until_what_it_shows_
     with mock.patch("chat.broadcasts.message_broadcast"):
         message_create(room=room, author=ana, body="hello **there**")
     renders = []
-    render = bubbles.render_to_string
-    with mock.patch.object(bubbles, "render_to_string", side_effect=lambda *a: renders.append(1) or render(*a)):
+    render = bubbles.templating.render
+    with mock.patch.object(bubbles.templating, "render", side_effect=lambda *a: renders.append(1) or render(*a)):
         (line,) = lines_of(room)
         first = bubbles.line_html(line)
         assert first == render_to_string(bubbles.LINE, {"line": line, "live": False})
@@ -62,3 +64,31 @@ def test_the_memo_stays_bounded(make_user, monkeypatch):
     for line in lines_of(room):
         bubbles.line_html(line)
     assert len(bubbles._memo) == 3
+
+
+def test_the_jinja2_bubble_escapes_what_users_typed_and_a_django_template_does_not_escape_it_again(make_user):
+    """The log line's templates are Jinja2 (chat.templating), which templating.render marks safe:
+    that holds only if every value in them is escaped. A bulk-loaded body (no body_html), an
+    attachment's name and a display name are users' text; the bubble put in by a Django
+    template's `{% bubble %}` keeps its markup."""
+    ana = make_user("ana")
+    Profile.objects.create(user=ana, display_name="<i>Ana</i>")
+    room = room_get_or_create(name="Lobby")[0]
+    membership_join(room=room, user=ana)
+    with mock.patch("chat.broadcasts.message_broadcast"):
+        message = message_create(room=room, author=ana, body="hello")
+    message.body, message.body_html = "<script>alert(1)</script>", ""
+    message.save()
+    Attachment.objects.create(message=message, original_name='"><img src=x>.txt', size=3, content_type="text/plain")
+    (line,) = lines_of(room)
+    html = bubbles.line_html(line)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "&#34;&gt;&lt;img src=x&gt;.txt" in html and "<img src=x>" not in html
+    assert "&lt;i&gt;Ana&lt;/i&gt;" in html and "<i>Ana" not in html
+    page = Template("{% load log_lines %}{% bubble message %}").render(Context({"message": line.message}))
+    assert page.lstrip().startswith('<article class="message"') and "&lt;script&gt;alert(1)" in page
+    assert "&amp;lt;" not in page  # not escaped twice
+
+
+def test_the_environment_autoescapes_whatever_the_settings_say():
+    assert templating.environment(autoescape=False).autoescape is True

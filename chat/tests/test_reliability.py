@@ -223,7 +223,7 @@ async def test_failed_save_answers_the_sender_and_broadcasts_nothing(lobby_socke
         raise OperationalError("could not connect to server")
 
     with monkeypatch.context() as patch:
-        patch.setattr("chat.composer.save_message", database_sync_to_async(database_down))
+        patch.setattr("chat.composer.message_create_async", database_sync_to_async(database_down))
         refused = await post_and_wait(writer, "lost?")
     assert str(NOT_SAVED) in refused and 'value="lost?"' in refused
 

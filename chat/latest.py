@@ -1,0 +1,113 @@
+"""The latest page of each room, read and rendered once per process for what it shows, not
+once per page view.
+
+Opening a room shows its latest history (selectors.message_history): three queries and the
+objects of 50 messages, their authors, reactions and attachments, then each line's bubble
+found in chat.bubbles' memo by everything it shows. That was most of the room page's time
+(docs/performance.md), and it is the same for every reader of the room in the same language,
+time zone and day, until something in it changes. `latest_history` keeps it, keyed by what
+may change it:
+
+- a new message moves the room's `last_seq`, an edit or deletion its `last_change_seq` (both
+  read with the room for the request);
+- a reaction, a message changed or deleted outside chat.edits (the admin, a deleted user's
+  cascade), and an author's new display name or username change a *log version* in the shared
+  cache (settings.CACHES), the room's or every room's (`log_changed`, from the services and
+  chat/signals.py), once committed, so every process sees it;
+- the reader's language, time zone and today (its "Today" and times), the room's slug (the
+  permalinks) and the page's size.
+
+A version is read before the history, so a change committed meanwhile is at worst kept under
+the version before it, and read again at the next view. A lost version (the cache evicted or
+emptied) is made anew, and a kept page is read again after MEMO_SECONDS whatever the versions
+say: a change the cache missed (Redis away when it was made, a raw SQL update) shows within
+that time. With the cache away, every view reads the database, as before.
+"""
+
+import dataclasses
+import logging
+import time
+import uuid
+from collections import OrderedDict
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone, translation
+
+from . import bubbles
+from .access import CACHE_ERRORS
+from .selectors import LogLine, message_history
+
+logger = logging.getLogger(__name__)
+
+MEMO_SIZE = 128  # pages kept per process, the least recently used forgotten
+MEMO_SECONDS = 60.0  # a kept page is read again after this long, whatever the versions say
+EVERY_ROOM = "all"
+_memo: "OrderedDict[tuple, tuple[float, list[LogLine]]]" = OrderedDict()
+
+
+def _version_key(scope) -> str:
+    return f"tertulia:log:v1:{scope}"
+
+
+def log_changed(room_id: int | None = None) -> None:
+    """Once the current transaction commits (now, outside one): the latest page of room `room_id`
+    (None: of every room) is read again at its next view, in every process. For what changes a
+    line without moving the room's `last_seq` or `last_change_seq`: a reaction, a display name,
+    a message saved or deleted outside chat.edits. With the cache away, logged (kept pages
+    are read again within MEMO_SECONDS)."""
+    scope = EVERY_ROOM if room_id is None else room_id
+
+    def bump():
+        try:
+            cache.set(_version_key(scope), uuid.uuid4().hex, timeout=None)
+        except CACHE_ERRORS as error:
+            logger.warning("log version not changed, room=%s: cache away (%r)", scope, error)
+
+    transaction.on_commit(bump)
+
+
+def _versions(room_id: int) -> tuple[str, str] | None:
+    """The log versions of room `room_id` and of every room, made if missing; None if the cache
+    is away."""
+    keys = [_version_key(room_id), _version_key(EVERY_ROOM)]
+    try:
+        found = cache.get_many(keys)
+        for key in keys:
+            if key not in found:
+                cache.add(key, uuid.uuid4().hex, timeout=None)
+                found[key] = cache.get(key)
+    except CACHE_ERRORS as error:
+        logger.info("latest page not kept: cache away (%r)", error)
+        return None
+    return found[keys[0]], found[keys[1]]
+
+
+def latest_history(room) -> list[LogLine]:
+    """`room`'s latest history, as selectors.message_history(room=room) gives it, each line's
+    bubble rendered (`LogLine.html`) in the active language and time zone: from this process's
+    memo when nothing it shows changed since it was read (module docstring), else read and
+    rendered now and kept. `room` must be read for this request (its `last_seq` and
+    `last_change_seq` are the key). The lines may be shared with other views: read them only."""
+    versions = _versions(room.pk)
+    if versions is None:
+        return message_history(room=room)
+    variant = (translation.get_language(), timezone.get_current_timezone_name(), timezone.localdate())
+    key = (room.pk, room.slug, room.last_seq, room.last_change_seq, *versions, *variant, settings.CHAT_HISTORY_LIMIT)
+    kept = _memo.get(key)
+    now = time.monotonic()
+    if kept is not None and now - kept[0] < MEMO_SECONDS:
+        _memo.move_to_end(key)
+        return kept[1]
+    lines = [dataclasses.replace(line, html=bubbles.line_html(line)) for line in message_history(room=room)]
+    _memo[key] = (now, lines)
+    _memo.move_to_end(key)
+    if len(_memo) > MEMO_SIZE:
+        _memo.popitem(last=False)
+    return lines
+
+
+def latest_forget() -> None:
+    """Forget every kept page (for tests: ids and settings change between them)."""
+    _memo.clear()
