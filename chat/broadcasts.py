@@ -81,7 +81,8 @@ async def _layer_call(operation: str, *args) -> bool:
     if not layer_breaker.allows():
         return False
     try:
-        await asyncio.wait_for(getattr(get_channel_layer(), operation)(*args), LAYER_TIMEOUT_SECONDS)
+        async with asyncio.timeout(LAYER_TIMEOUT_SECONDS):  # not wait_for: it can swallow a cancel
+            await getattr(get_channel_layer(), operation)(*args)
     except LAYER_ERRORS as error:
         layer_breaker.failed(error)
         logger.info("channel layer %s skipped, %s: %r", operation, args[0], error)

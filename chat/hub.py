@@ -101,8 +101,8 @@ class Hub:
         async with self.making:  # sockets joining at once: one channel, one task
             if self.channel is None:
                 try:
-                    channel = self.layer.new_channel("hub.")
-                    self.channel = await asyncio.wait_for(channel, broadcasts.LAYER_TIMEOUT_SECONDS)
+                    async with asyncio.timeout(broadcasts.LAYER_TIMEOUT_SECONDS):
+                        self.channel = await self.layer.new_channel("hub.")
                 except broadcasts.LAYER_ERRORS as error:
                     logger.info("hub: no channel yet, the layer is away: %r", error)
                     return False

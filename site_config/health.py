@@ -26,7 +26,8 @@ async def _check(part: str, awaitable) -> str:
     exception text can carry addresses and names of the servers behind)."""
     timeout = settings.HEALTHZ_TIMEOUT_SECONDS
     try:
-        await asyncio.wait_for(awaitable, timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel (py 3.11)
+            await awaitable
     except TimeoutError:
         logger.warning("healthz: %s failed: no answer within %g s", part, timeout)
         return "failed"
