@@ -22,22 +22,22 @@ TOO_FAST = _("You are sending messages too fast: wait a moment, then send again.
 NOT_SAVED = _("Your message could not be saved. Try again in a moment.")
 
 
-async def composer_submit(*, room, user, post: Post) -> MessageForm:
+async def composer_submit(*, room, user, post: Post) -> MessageForm | None:
     """Validate `post` with MessageForm, check `user`'s rate limits, and save it as `user`'s
     message in `room` (message_create_async pushes it once stored); only a stored message
     counts against the limits.
 
-    Returns the sender's composer form: unbound (empty, with a fresh key) when the message is
-    stored (or was already: a resend, even over the limit), else bound, with its error and the
-    typed text kept. Nothing raises: a refusal (invalid, too fast, archived room, a database
-    failure) is the answer.
+    Returns None when the message is stored (or was already: a resend, even over the limit):
+    the composer starts afresh. Else the bound form, with its error and the typed text kept.
+    Nothing raises: a refusal (invalid, too fast, archived room, a database failure) is the
+    answer.
     """
     form = MessageForm({"message": post.message, "key": post.key})
     if not form.is_valid():
         return form
     if not await message_rate_allowed(user.pk):
         if await _already_stored(room=room, author=user, client_key=form.cleaned_data["key"]):
-            return MessageForm()
+            return None
         form.add_error(None, TOO_FAST)
         return form
     try:
@@ -51,7 +51,7 @@ async def composer_submit(*, room, user, post: Post) -> MessageForm:
         form.add_error(None, NOT_SAVED)
     else:
         await message_rate_count(user.pk)
-        form = MessageForm()
+        return None
     return form
 
 
@@ -66,8 +66,8 @@ async def composer_reply(*, room, user, post: Post) -> str:
     message's card with the reason and the text kept (fragments.composer_answer)."""
     form = await composer_submit(room=room, user=user, post=post)
     card = _card(post.key)
-    if not form.is_bound:
-        return fragments.composer_answer(card=card if post.retry else None, form=None if post.retry else form)
+    if form is None:
+        return fragments.composer_answer(card=card if post.retry else None, key=None if post.retry else uuid.uuid4())
     error = " ".join(" ".join(errors) for errors in form.errors.values())
     fresh = None if post.retry else MessageForm()
     return fragments.composer_answer(card=card, error=error, text=post.message, retry=post.retry, form=fresh)

@@ -8,6 +8,8 @@ takes plain values and returns the rendered HTML (`str`), auto-escaped; user tex
 marked safe. Times render in the active time zone (the site's, `settings.TIME_ZONE`).
 """
 
+import uuid
+
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -86,19 +88,21 @@ def composer_answer(
     text: str = "",
     retry: bool = False,
     form: MessageForm | None = None,
+    key: uuid.UUID | None = None,
 ) -> str:
     """The composer's answer to its sender. With `error`, the refused message's card under the
     composer, keyed `card` (a UUID string), keeping `text`: appended, or replacing its own card
     when the refused send was its `retry`. Without, the card `card` (if any) deleted: its text
-    was stored, or discarded. With `form` (unbound), the composer's fresh key (that answer alone,
-    the most frequent, is rendered once per language and process)."""
-    if form is not None and not form.is_bound and card is None and error is None:
+    was stored, or discarded. With `form` (unbound), the composer's fresh key; with `key` alone
+    (no card, no error: the answer to a stored message, the most frequent), that fresh key, the
+    answer rendered once per language and process."""
+    if key is not None and card is None and error is None:
         language = translation.get_language()
         html = _fresh_key_answers.get(language)
         if html is None:
             slot = MessageForm(initial={"key": _KEY_SLOT})
             html = _fresh_key_answers[language] = _render(COMPOSER_ANSWER, {"form": slot})
-        return html.replace(_KEY_SLOT, str(form["key"].value()))
+        return html.replace(_KEY_SLOT, str(key))
     context = {"card": card, "error": error, "text": text, "retry": retry, "form": form}
     return _render(COMPOSER_ANSWER, context)
 

@@ -142,7 +142,7 @@ async def message_post(request, slug):
     await sync_to_async(membership_join)(room=room, user=user)
     post = Post(request.POST.get("message", ""), request.POST.get("key"))
     form = await composer_submit(room=room, user=user, post=post)
-    if form.is_bound:
+    if form is not None:
         return await sync_to_async(_room_page)(request, room, form=form, status=400)
     return redirect(room)
 

@@ -4,6 +4,7 @@ chat.message_store), an archived room still refuses, and posting limits kept in 
 count while sweeping without a thread per key, and a socket's service sends from the loop."""
 
 import asyncio
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
@@ -200,13 +201,15 @@ def test_changes_missed_given_the_rooms_change_number_reads_nothing_when_nothing
 def test_the_answer_to_a_stored_message_is_a_fresh_key_each_time_rendered_once():
 
     fragments._fresh_key_answers.clear()
-    forms = [MessageForm(), MessageForm()]
-    answers = [fragments.composer_answer(form=form) for form in forms]
+    keys = [uuid.uuid4(), uuid.uuid4()]
+    answers = [fragments.composer_answer(key=key) for key in keys]
     assert len(fragments._fresh_key_answers) == 1
-    for form, answer in zip(forms, answers, strict=True):
-        key = str(form["key"].value())
+    for key, answer in zip(keys, answers, strict=True):
         assert f'value="{key}"' in answer and 'id="id_key"' in answer and fragments._KEY_SLOT not in answer
     assert answers[0] != answers[1]
+    # The same bytes as the composer's key rendered from a fresh form.
+    form = MessageForm(initial={"key": keys[0]})
+    assert fragments._render(fragments.COMPOSER_ANSWER, {"form": form}) == answers[0]
 
 
 @pytest.mark.django_db(transaction=True)
