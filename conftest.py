@@ -45,9 +45,11 @@ def nothing_remembered_from_earlier_tests():
     from chat.bubbles import lines_forget
     from chat.latest import latest_forget
     from chat.message_store import store_connections_close
+    from chat.reactions import bars_forget
 
     display_name_forget()
     lines_forget()
+    bars_forget()
     latest_forget()
 
     for breaker in (broadcasts.layer_breaker, presence.redis_breaker, ratelimits.redis_breaker, access.cache_breaker):

@@ -107,17 +107,40 @@ def palette_html(message_id: int) -> str:
     if key not in _palettes:
         labelled = [(emoji, gettext("React with %(emoji)s") % {"emoji": emoji}) for emoji in key[1]]
         _palettes[key] = render_to_string(REACTION_PALETTE, {"palette": labelled, "message_id": _ID_SLOT}).strip()
-    return mark_safe(_palettes[key].replace(_ID_SLOT, str(int(message_id))))
+    slot = message_id if message_id == _BAR_SLOT else str(int(message_id))
+    return mark_safe(_palettes[key].replace(_ID_SLOT, slot))
 
 
-def reaction_bar(message: Message) -> ReactionBar:
-    """`message`'s bar (reaction_groups: no query when prefetched or new)."""
-    return ReactionBar(message.pk, reaction_groups(message))
+# A placeholder for the message's id in the empty bar rendered once per language (bar_html).
+_BAR_SLOT = "reaction-bar-message-id"
+_empty_bars: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def bar_html(message: Message) -> str:
+    """`message`'s reaction bar (REACTIONS_BAR) in the active language, as the bubble shows it;
+    no query when its reactions were prefetched or it is new. A bar with no reactions yet (every
+    new message's, and most messages') is the same for every message but for its id: rendered
+    once per language and palette and process, the id (an int) put in its slot. Marked safe:
+    the template's own output, escaped; the only user text, reactors' names, is in a bar with
+    reactions, rendered each time."""
+    groups = reaction_groups(message)
+    if groups:
+        return reactions_html(message_id=message.pk, groups=groups)
+    key = (get_language() or "", reaction_palette())
+    if key not in _empty_bars:
+        _empty_bars[key] = reactions_html(message_id=_BAR_SLOT, groups=[])
+    return mark_safe(_empty_bars[key].replace(_BAR_SLOT, str(int(message.pk))))
+
+
+def bars_forget() -> None:
+    """Forget the empty bars rendered (for tests: translations and templates change between them)."""
+    _empty_bars.clear()
 
 
 def reactions_html(*, message_id: int, groups: list[ReactionGroup]) -> str:
-    """Message `message_id`'s bar showing `groups`, with the palette; in the active language."""
-    return templating.render(REACTIONS_BAR, {"bar": ReactionBar(message_id, groups)}).strip()
+    """Message `message_id`'s bar showing `groups`, with the palette; in the active language.
+    Marked safe: the template's output (Jinja2, autoescaped: chat.templating.render)."""
+    return mark_safe(templating.render(REACTIONS_BAR, {"bar": ReactionBar(message_id, groups)}).strip())
 
 
 def _pushed(data: dict) -> str:

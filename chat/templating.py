@@ -117,7 +117,7 @@ def environment(**options) -> Environment:
         url=lambda name, *args: reverse(name, args=args),
         message_url=message_url,
         edit_link_title=edit_link_title,
-        reaction_bar=reactions.reaction_bar,
+        reaction_bar_html=reactions.bar_html,
         reaction_palette=reactions.palette_html,
     )
     return env
