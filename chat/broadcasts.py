@@ -1,5 +1,6 @@
-"""The only door to the channel layer: group names, event types and their shapes, and sends
-(chat.hub, which receives them for a process's sockets, goes through it too).
+"""The chat's only door to the channel layer: group names, event types and their shapes, and
+sends (chat.hub, which receives them for a process's sockets, goes through it too). /healthz's
+probe, a `healthz.ping` to its process's own channel, is site_config/health.py's.
 
 Groups (Channels' rule: ASCII, under 100 characters; slugs are capped at 50 for that):
 - `members.<slug>` (members_group): the sockets of a room's members, on any chat page.
@@ -13,7 +14,6 @@ Events, each handled by the consumer method of the same name (`chat.message` -> 
   (the member list and who is online go spaced: chat.presence_pushes)
 - `membership.read` {"room": int, "seq": int} to user_group
 - `sidebar.refresh` {} and `access.check` {} to user_group
-- `healthz.ping` {"token": str} to this process's own reply channel (layer_round_trip)
 
 The channel layer only carries news: the database is the source of truth, and a socket that
 misses an event repairs the gap at its next event or sync. So a send that fails (Redis away) is
@@ -29,7 +29,6 @@ import functools
 import logging
 import math
 import time
-import uuid
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -146,30 +145,6 @@ def sends_from_loop(function):
                 await group_send(group, event)
 
     return from_loop
-
-
-# One reply channel per process and layer for layer_round_trip: a new channel for each check would
-# leave a subscription behind on the pub/sub layer.
-_reply_channels: dict[int, str] = {}
-
-
-async def layer_round_trip() -> None:
-    """Send a message to this process's own reply channel and receive it back (for /healthz).
-    Raises whatever the layer raises; the caller bounds the wait. A check that did not finish
-    forgets its channel: the pub/sub layer drops a channel whose receive was cancelled, and one
-    made after Redis came back is subscribed afresh. Not behind the breaker: it is the probe."""
-    layer = get_channel_layer()
-    channel = _reply_channels.get(id(layer))
-    if channel is None:
-        channel = _reply_channels[id(layer)] = await layer.new_channel("healthz.")
-    token = uuid.uuid4().hex
-    try:
-        await layer.send(channel, {"type": "healthz.ping", "token": token})
-        while (await layer.receive(channel)).get("token") != token:
-            pass  # a reply to an earlier check: skip it
-    except BaseException:
-        _reply_channels.pop(id(layer), None)
-        raise
 
 
 def message_broadcast(*, line: LogLine, mentioned: list[int] | None = None) -> None:

@@ -2,15 +2,39 @@
 
 import asyncio
 import logging
+import uuid
 
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
-from chat.broadcasts import layer_round_trip
-
 logger = logging.getLogger(__name__)
+
+
+# One reply channel per process and layer for layer_round_trip: a new channel for each check would
+# leave a subscription behind on the pub/sub layer.
+_reply_channels: dict[int, str] = {}
+
+
+async def layer_round_trip() -> None:
+    """Send a message to this process's own reply channel and receive it back (for /healthz).
+    Raises whatever the layer raises; the caller bounds the wait. A check that did not finish
+    forgets its channel: the pub/sub layer drops a channel whose receive was cancelled, and one
+    made after Redis came back is subscribed afresh. Not behind the breaker: it is the probe."""
+    layer = get_channel_layer()
+    channel = _reply_channels.get(id(layer))
+    if channel is None:
+        channel = _reply_channels[id(layer)] = await layer.new_channel("healthz.")
+    token = uuid.uuid4().hex
+    try:
+        await layer.send(channel, {"type": "healthz.ping", "token": token})
+        while (await layer.receive(channel)).get("token") != token:
+            pass  # a reply to an earlier check: skip it
+    except BaseException:
+        _reply_channels.pop(id(layer), None)
+        raise
 
 
 def _database_ping() -> None:
