@@ -107,12 +107,12 @@ def palette_html(message_id: int) -> str:
     if key not in _palettes:
         labelled = [(emoji, gettext("React with %(emoji)s") % {"emoji": emoji}) for emoji in key[1]]
         _palettes[key] = render_to_string(REACTION_PALETTE, {"palette": labelled, "message_id": _ID_SLOT}).strip()
-    slot = message_id if message_id == _BAR_SLOT else str(int(message_id))
-    return mark_safe(_palettes[key].replace(_ID_SLOT, slot))
+    return mark_safe(_palettes[key].replace(_ID_SLOT, str(int(message_id))))
 
 
-# A placeholder for the message's id in the empty bar rendered once per language (bar_html).
-_BAR_SLOT = "reaction-bar-message-id"
+# The id of the message in the empty bar rendered once per language (bar_html): an id no
+# message reaches, replaced by the bubble's own.
+_BAR_SLOT = 999_999_999_999
 _empty_bars: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
@@ -129,7 +129,7 @@ def bar_html(message: Message) -> str:
     key = (get_language() or "", reaction_palette())
     if key not in _empty_bars:
         _empty_bars[key] = reactions_html(message_id=_BAR_SLOT, groups=[])
-    return mark_safe(_empty_bars[key].replace(_BAR_SLOT, str(int(message.pk))))
+    return mark_safe(_empty_bars[key].replace(str(_BAR_SLOT), str(int(message.pk))))
 
 
 def bars_forget() -> None:

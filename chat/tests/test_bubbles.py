@@ -62,7 +62,7 @@ def test_an_empty_reaction_bar_is_rendered_once_per_language_as_its_template_ren
         first, second = (message_create(room=room, author=ana, body=f"message {n}") for n in range(2))
     bars = [reactions.bar_html(message) for message in (first, second)]
     assert bars == [reactions.reactions_html(message_id=m.pk, groups=[]) for m in (first, second)]
-    assert f'id="reactions-{second.pk}"' in bars[1] and str(first.pk) not in bars[1].replace(str(second.pk), "")
+    assert f'id="reactions-{second.pk}"' in bars[1] and str(reactions._BAR_SLOT) not in bars[1]
     with translation.override("es"):
         assert "Reacciones" in reactions.bar_html(first)
     assert len(reactions._empty_bars) == 2  # one a language
