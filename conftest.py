@@ -37,8 +37,8 @@ def pytest_configure(config):
 def nothing_remembered_from_earlier_tests():
     """Process-wide memory that a test must not inherit: each store's circuit breaker (one test's
     slow Redis must not make the next one skip it), the typing throttle, the display names read,
-    the log lines rendered and the latest pages kept (a test's ids may be an earlier test's, its
-    settings others); and, after it, its event loops' message store connections (the test
+    the log lines rendered, the latest pages kept and the sessions handshakes read (a test's ids
+    may be an earlier test's, its settings others); and, after it, its event loops' message store connections (the test
     database is dropped at the end, which open connections would stop)."""
     from accounts.profiles import display_name_forget
     from chat import access, presence, ratelimits
@@ -46,10 +46,12 @@ def nothing_remembered_from_earlier_tests():
     from chat.latest import latest_forget
     from chat.message_store import store_connections_close
     from chat.reactions import bars_forget
+    from site_config.socket_auth import session_reads_forget
 
     display_name_forget()
     lines_forget()
     bars_forget()
+    session_reads_forget()
     latest_forget()
 
     for breaker in (broadcasts.layer_breaker, presence.redis_breaker, ratelimits.redis_breaker, access.cache_breaker):

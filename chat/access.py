@@ -16,7 +16,7 @@ The socket joins its user's group *before* its first check, so that an ending co
 that check reaches it as an `access.check` event, and one committed before is seen by it. A
 version tells when it was last changed (each change is made once its ending is committed): the
 first check (`AccessGate.first_check`) takes the session and user its handshake read
-(`scope["auth_read_at"]`, site_config.websocket.AuthReadTime) as still current if the version
+(`scope["auth_read_at"]`, site_config.socket_auth) as still current if the version
 is older than that read by more than CLOCK_SKEW_SECONDS, and checks fully otherwise.
 """
 
@@ -57,7 +57,7 @@ def _version_new() -> str:
     return f"{time.time():.3f}:{uuid.uuid4().hex}"
 
 
-def _version_time(version: str | None) -> float | None:
+def access_version_time(version: str | None) -> float | None:
     """When `version` was made (Unix time), or None (none, or one without its time)."""
     try:
         return float(version.split(":", 1)[0]) if version and ":" in version else None
@@ -91,7 +91,7 @@ async def _cached(fallback, operation: str, *args, **kwargs):
     return result
 
 
-async def _version_read(user_id: int) -> str | None:
+async def access_version_read(user_id: int) -> str | None:
     """User `user_id`'s access version; None if never set or the cache is away (both mean: check
     fully)."""
     return await _cached(None, "aget", _version_key(user_id))
@@ -148,7 +148,7 @@ class AccessGate:
         self.valid_until = 0.0  # Unix time: the session's expiry, or the next forced full check
 
     async def check(self) -> str:
-        version = await _version_read(self.scope["user"].pk)
+        version = await access_version_read(self.scope["user"].pk)
         if version is not None and version == self.version and time.time() < self.valid_until:
             return "ok"
         return await self.full_check(version)
@@ -160,8 +160,8 @@ class AccessGate:
         (so whatever ended access since would have changed it) and the session, as loaded then,
         has not expired. Else (no version, a newer one, an unknown read time or expiry)
         full_check()."""
-        version = await _version_read(self.scope["user"].pk)
-        made, read_at = _version_time(version), self.scope.get("auth_read_at")
+        version = await access_version_read(self.scope["user"].pk)
+        made, read_at = access_version_time(version), self.scope.get("auth_read_at")
         expiry = session_expiry(self.scope.get("session"))
         now = time.time()
         if made is None or read_at is None or made > read_at - CLOCK_SKEW_SECONDS or expiry <= now:
@@ -177,7 +177,7 @@ class AccessGate:
         """Check the session and the room now, and remember the version this check answers for.
         `version` must have been read before the check (so that a later bump is not missed)."""
         if version is None:
-            version = await _version_read(self.scope["user"].pk)
+            version = await access_version_read(self.scope["user"].pk)
         verdict, expiry = await self._check_now()
         if verdict == "ok":
             if version is None:  # never bumped (or the cache is away): a version to compare with

@@ -50,9 +50,13 @@ def user_deleted(sender, instance, **kwargs):
 @receiver(post_save, sender=Profile)
 def profile_saved(sender, instance, created, **kwargs):
     """A new display name shows on every message of its user, in every room (a profile made
-    blank changes nothing shown)."""
+    blank changes nothing shown). A handshake's remembered read of the user holds their profile
+    (site_config.socket_auth): their access version moves, once committed, so that the next
+    socket reads the user again (their open sockets are not told: nothing ended)."""
     if not created or instance.display_name:
         log_changed()
+    user_id = instance.user_id
+    transaction.on_commit(lambda: access_version_bump(user_id=user_id))
 
 
 @receiver(post_save, sender=Message)

@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP goes to Django, WebSockets to the chat consumers.
 
 WebSockets pass the origin check (the Origin header must be one of the site's own origins:
-site_config/websocket.py) and Django's session authentication before they reach a consumer.
+site_config/websocket.py) and Django's session authentication (site_config/socket_auth.py) before
+they reach a consumer.
 """
 
 import gc
@@ -18,16 +19,16 @@ if settings.DEBUG:
     # Development under any ASGI server serves static files itself; production has whitenoise.
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
-from site_config.websocket import AuthReadTime, OriginValidator  # noqa: E402
+from site_config.socket_auth import HandshakeAuthStack  # noqa: E402
+from site_config.websocket import OriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": OriginValidator(AuthReadTime(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
+        "websocket": OriginValidator(HandshakeAuthStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -11,7 +11,6 @@ The Host header itself must be in ALLOWED_HOSTS, as Django requires of every HTT
 """
 
 import logging
-import time
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
@@ -109,16 +108,3 @@ class OriginValidator:
             return await self.application(scope, receive, send)
         logger.warning("WebSocket refused: %s", reason)
         return await WebsocketDenier()(scope, receive, send)
-
-
-class AuthReadTime:
-    """ASGI middleware around Channels' AuthMiddlewareStack: `scope["auth_read_at"]`, the Unix
-    time just before the handshake's session and user are read, so that a socket's first
-    access check can tell whether anything that may end access was committed since
-    (chat.access.AccessGate.first_check)."""
-
-    def __init__(self, application):
-        self.application = application
-
-    async def __call__(self, scope, receive, send):
-        return await self.application({**scope, "auth_read_at": time.time()}, receive, send)

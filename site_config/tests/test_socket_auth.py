@@ -1,0 +1,150 @@
+"""A handshake takes this process's earlier read of its session while the user's access version
+is older than that read (site_config.socket_auth), and reads again whenever anything may have
+changed: a version made after it or too close to it, an expired session, a read too old."""
+
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+
+from accounts.models import Profile
+from accounts.profiles import profile_loaded
+from chat.access import _version_key, access_version_bump
+from chat.tests.support import session_cookie
+from site_config import socket_auth
+from site_config.socket_auth import HandshakeAuthMiddleware, HandshakeAuthStack
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Seen:
+    """An inner ASGI app recording each scope's user and read time."""
+
+    def __init__(self):
+        self.scopes = []
+
+    async def __call__(self, scope, receive, send):
+        self.scopes.append((scope["user"]._wrapped, scope["auth_read_at"]))
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list:
+    """Each handshake that read the session and user from the database."""
+    counted = []
+    real = HandshakeAuthMiddleware.resolve_scope
+
+    async def resolve_scope(self, scope):
+        counted.append(scope["session"].session_key)
+        await real(self, scope)
+
+    monkeypatch.setattr(HandshakeAuthMiddleware, "resolve_scope", resolve_scope)
+    return counted
+
+
+async def set_version(user_id: int, made: float) -> None:
+    await sync_to_async(cache.set)(_version_key(user_id), f"{made:.3f}:test", timeout=None)
+
+
+async def handshake(app, cookie: bytes) -> None:
+    await app({"type": "websocket", "path": "/ws/chat/", "headers": [(b"cookie", cookie)]}, None, None)
+
+
+@pytest.fixture
+def ana_with_cookie(make_user):
+    @database_sync_to_async
+    def make():
+        ana = make_user("ana")
+        return ana, session_cookie(ana)
+
+    return make
+
+
+async def test_a_second_handshake_takes_the_first_ones_read_when_the_version_is_older(ana_with_cookie, reads):
+    ana, cookie = await ana_with_cookie()
+    await set_version(ana.pk, time.time() - 60)
+    seen = Seen()
+    app = HandshakeAuthStack(seen)
+
+    for _ in range(3):
+        await handshake(app, cookie)
+
+    assert len(reads) == 1
+    (first, first_at), (second, second_at), (third, _) = seen.scopes
+    assert first.pk == second.pk == third.pk == ana.pk and second.is_authenticated
+    assert first is not second and second is not third  # each socket its own user to change
+    assert profile_loaded(second)  # read with the user, as the backend does: no query for it
+    assert second_at == first_at  # the read's time, for the first access check
+
+
+@pytest.mark.parametrize("how", ["bumped after the read", "made too close to the read", "never made"])
+async def test_a_handshake_reads_again_when_the_version_does_not_vouch_for_the_read(ana_with_cookie, reads, how):
+    ana, cookie = await ana_with_cookie()
+    if how == "never made":
+        await sync_to_async(cache.delete)(_version_key(ana.pk))
+    else:
+        await set_version(ana.pk, time.time() - (60 if how == "bumped after the read" else 1))
+    seen = Seen()
+    app = HandshakeAuthStack(seen)
+    await handshake(app, cookie)
+    if how == "bumped after the read":
+        await sync_to_async(access_version_bump)(user_id=ana.pk)
+
+    await handshake(app, cookie)
+
+    assert len(reads) == 2
+    assert seen.scopes[-1][0].pk == ana.pk
+
+
+async def test_a_read_is_not_taken_after_the_sessions_expiry_or_the_recheck_time(ana_with_cookie, reads, monkeypatch):
+    ana, cookie = await ana_with_cookie()
+    await set_version(ana.pk, time.time() - 60)
+    app = HandshakeAuthStack(Seen())
+    await handshake(app, cookie)
+    (read,) = socket_auth._reads.values()
+    assert read.expiry > time.time() + 3600  # the session's own expiry, as loaded
+
+    later = time.time() + socket_auth.RECHECK_SECONDS + 1
+    monkeypatch.setattr(socket_auth.time, "time", lambda: later)
+    await handshake(app, cookie)
+    assert len(reads) == 2
+
+    (read,) = socket_auth._reads.values()
+    socket_auth._reads[cookie.decode().split("=", 1)[1]] = read._replace(expiry=later - 1)
+    await handshake(app, cookie)
+    assert len(reads) == 3
+
+
+async def test_a_saved_profile_and_a_log_out_are_seen_by_the_next_handshake(ana_with_cookie, reads):
+    ana, cookie = await ana_with_cookie()
+    await set_version(ana.pk, time.time() - 60)
+    seen = Seen()
+    app = HandshakeAuthStack(seen)
+    await handshake(app, cookie)
+
+    @database_sync_to_async
+    def rename():
+        profile, _ = Profile.objects.get_or_create(user=ana)
+        profile.display_name = "Ana María"
+        profile.save()
+
+    await rename()
+    await handshake(app, cookie)
+    assert len(reads) == 2
+    assert seen.scopes[-1][0].profile.display_name == "Ana María"
+
+    key = cookie.decode().split("=", 1)[1]
+    await database_sync_to_async(Session.objects.filter(session_key=key).delete)()  # a log-out
+    await handshake(app, cookie)
+    assert not seen.scopes[-1][0].is_authenticated
+
+
+async def test_an_anonymous_handshake_is_not_remembered(reads):
+    seen = Seen()
+    app = HandshakeAuthStack(seen)
+    for _ in range(2):
+        await handshake(app, b"sessionid=nosuchsessionkeyatall")
+    assert len(reads) == 2 and socket_auth._reads == {}
+    assert not seen.scopes[-1][0].is_authenticated
