@@ -10,10 +10,13 @@ marked safe. Times render in the active time zone (the site's, `settings.TIME_ZO
 
 import uuid
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import ngettext
 
+from . import templating
 from .forms import MessageForm
 
 # Pages (rendered by chat/views.py).
@@ -29,13 +32,13 @@ ROOM_CHANGED = "chat/pushes/room_changed.html"
 COMPOSER_ANSWER = "chat/pushes/composer_answer.html"
 PAGE_TITLE = "chat/pushes/page_title.html"
 MEMBERS_CHANGED = "chat/pushes/members_changed.html"
-PRESENCE_CHANGED = "chat/pushes/presence_changed.html"
+PRESENCE_CHANGED = "chat/pushes/presence_changed.html"  # Jinja2 (chat.templating), as its _presence.html
 # Elements of the page that are also pushed alone.
 COMPOSER = "chat/room/_composer.html"
 COMPOSER_PENDING = "chat/room/_composer_pending.html"
 STATUS = "chat/room/_status.html"
 TYPING = "chat/room/_typing.html"
-PRESENCE = "chat/room/_presence.html"
+MEMBER_ONLINE = "chat/room/_member_online.html"
 JUMP_LABEL = "chat/room/_jump_label.html"
 SIDEBAR = "chat/sidebar/_sidebar.html"
 SIDEBAR_ENTRY = "chat/sidebar/_entry.html"
@@ -122,11 +125,22 @@ def page_title(*, title: str, unread: int) -> str:
     return _render(PAGE_TITLE, {"title": title, "unread": unread})
 
 
+_statuses: dict[tuple[str, bool, str], str] = {}
+
+
 def status(state: str, *, composer: bool = False) -> str:
     """The connection badge: `state` is "connected", "ended" (session over) or "removed"; with
-    `composer` (a room page), the composer's "not connected" notice too, on the same clock."""
-    html = _render(STATUS, {"state": state})
-    return (html + _render(COMPOSER_PENDING, {"live": state == "connected"})) if composer else html
+    `composer` (a room page), the composer's "not connected" notice too, on the same clock.
+    The same bytes for every socket of a language: rendered once per state and language (each
+    connect sends it)."""
+    key = (state, composer, translation.get_language())
+    html = _statuses.get(key)
+    if html is None:
+        html = _render(STATUS, {"state": state})
+        if composer:
+            html += _render(COMPOSER_PENDING, {"live": state == "connected"})
+        _statuses[key] = html
+    return html
 
 
 def socket_ended(state: str, *, composer: bool) -> str:
@@ -149,20 +163,30 @@ def jump_label(*, unseen: int | None) -> str:
 
 
 PRESENCE_NAMED = 12  # the online users "Online now" names; "and N more" for the rest
+_member_marks: dict[str, str] = {}
 
 
 def presence(*, shown: list | None, total: int) -> str:
     """Who has the room open: the first PRESENCE_NAMED of `shown` (presence.Present) by name,
     how many more of `total`, and an online mark beside each of `shown` in the members panel
     (the others' marks cleared); `shown` None when that cannot be known (presence's store is
-    away): no names, no marks."""
+    away): no names, no marks. Rendered on every connect, heartbeat and presence push: its
+    templates are Jinja2 (chat.templating), the mark (a Django template, also the members
+    list's) rendered once per language."""
     if shown is None:
-        return _render(PRESENCE_CHANGED, {"unknown": True})
+        return templating.render(PRESENCE_CHANGED, {"unknown": True}).strip()
     named = shown[:PRESENCE_NAMED]
+    more = total - len(named)
+    more_text = ngettext("and %(number)s more", "and %(number)s more", more) % {"number": intcomma(more)}
     # The online members' marks, as one selector list built here: a {% for %} over up to
     # presence.ONLINE_LISTED ids localised each id (a third of a socket's connect in a busy room).
     marks = ", ".join(f".member[data-user='{int(present.user_id)}'] .member-online" for present in shown)
-    return _render(PRESENCE_CHANGED, {"online": named, "more": total - len(named), "member_marks": marks})
+    language = translation.get_language()
+    mark = _member_marks.get(language)
+    if mark is None:
+        mark = _member_marks[language] = _render(MEMBER_ONLINE, {})
+    context = {"online": named, "more_text": more_text if more else "", "member_marks": marks}
+    return templating.render(PRESENCE_CHANGED, {**context, "mark_html": mark_safe(mark)}).strip()
 
 
 def sidebar(*, entries: list, current_room_id: int | None) -> str:

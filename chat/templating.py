@@ -1,5 +1,6 @@
 """The Jinja2 environment of the log line's templates (`templates/jinja2/chat/messages/`: a
-line, its day separator, the bubble, its attachments and reaction bar), and their rendering.
+line, its day separator, the bubble, its attachments and reaction bar) and of presence's ("Online
+now" and its push, rendered at every connect and heartbeat), and their rendering.
 
 A bubble is rendered for every message posted and for every line of history a process has not
 rendered yet; in Django's template language that was half of a message's server CPU (hundreds

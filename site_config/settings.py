@@ -112,7 +112,7 @@ TEMPLATES = [
             ],
         },
     },
-    {  # the log line's templates: Jinja2, for a bubble's render per message (chat/templating.py)
+    {  # the log line's and presence's templates: Jinja2, rendered per message and connect (chat/templating.py)
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "NAME": "jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Profile
 from accounts.profiles import display_name_recent
@@ -148,3 +148,15 @@ def test_the_senders_render_from_the_message_in_hand_is_the_one_its_data_would_g
     assert ("day-separator" in push["html"]) == (timezone.localdate(at) != second.day)
     assert [q["sql"] for q in queries.captured_queries] == []
     assert not ana.__class__.profile.related.is_cached(second.author)  # the sender's user untouched
+
+
+def test_the_connection_status_is_rendered_once_per_language_and_state():
+    with translation.override("en"):
+        english = fragments.status("connected", composer=True)
+        assert fragments.status("connected", composer=True) is english  # kept
+        assert "Signed out" in fragments.status("ended") and "Connected" not in fragments.status("ended")
+    with translation.override("es"):
+        spanish = fragments.status("connected", composer=True)
+    assert ">Connected<" in english and 'id="composer-pending"' in english
+    assert ">Conectado<" in spanish and 'id="composer-pending"' in spanish
+    assert 'id="composer-pending"' not in fragments.status("connected")
