@@ -38,8 +38,8 @@ def nothing_remembered_from_earlier_tests():
     """Process-wide memory that a test must not inherit: each store's circuit breaker (one test's
     slow Redis must not make the next one skip it), the typing throttle, the display names read,
     the log lines rendered, the latest pages kept and the sessions handshakes read (a test's ids
-    may be an earlier test's, its settings others); and, after it, its event loops' message store connections (the test
-    database is dropped at the end, which open connections would stop)."""
+    may be an earlier test's, its settings others); and, after it, its event loops' message store
+    connections (the test database is dropped at the end, which open connections would stop)."""
     from accounts.profiles import display_name_forget
     from chat import access, presence, ratelimits
     from chat.bubbles import lines_forget

@@ -13,7 +13,7 @@ import uuid
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import ngettext
 
 from . import templating
@@ -163,7 +163,7 @@ def jump_label(*, unseen: int | None) -> str:
 
 
 PRESENCE_NAMED = 12  # the online users "Online now" names; "and N more" for the rest
-_member_marks: dict[str, str] = {}
+_member_marks: dict[str, SafeString] = {}
 
 
 def presence(*, shown: list | None, total: int) -> str:
@@ -177,16 +177,18 @@ def presence(*, shown: list | None, total: int) -> str:
         return templating.render(PRESENCE_CHANGED, {"unknown": True}).strip()
     named = shown[:PRESENCE_NAMED]
     more = total - len(named)
-    more_text = ngettext("and %(number)s more", "and %(number)s more", more) % {"number": intcomma(more)}
+    more_text = (
+        ngettext("and %(number)s more", "and %(number)s more", more) % {"number": intcomma(more)} if more else ""
+    )
     # The online members' marks, as one selector list built here: a {% for %} over up to
     # presence.ONLINE_LISTED ids localised each id (a third of a socket's connect in a busy room).
     marks = ", ".join(f".member[data-user='{int(present.user_id)}'] .member-online" for present in shown)
     language = translation.get_language()
     mark = _member_marks.get(language)
-    if mark is None:
-        mark = _member_marks[language] = _render(MEMBER_ONLINE, {})
-    context = {"online": named, "more_text": more_text if more else "", "member_marks": marks}
-    return templating.render(PRESENCE_CHANGED, {**context, "mark_html": mark_safe(mark)}).strip()
+    if mark is None:  # Django's render, safe as it returns it (a constant template: no user text)
+        mark = _member_marks[language] = render_to_string(MEMBER_ONLINE)
+    context = {"online": named, "more_text": more_text, "member_marks": marks, "mark_html": mark}
+    return templating.render(PRESENCE_CHANGED, context).strip()
 
 
 def sidebar(*, entries: list, current_room_id: int | None) -> str:

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from channels.auth import AuthMiddleware
-from channels.middleware import BaseMiddleware
 from channels.sessions import CookieMiddleware, SessionMiddleware
 
 from chat.access import CLOCK_SKEW_SECONDS, RECHECK_SECONDS, access_version_read, access_version_time
@@ -69,11 +68,12 @@ class HandshakeAuthMiddleware(AuthMiddleware):
     hash still hold, else AnonymousUser; see channels.auth.get_user), answered from this
     process's remembered read of the session when that read is still current (the module), and
     setting `scope["auth_read_at"]`. Needs Channels' SessionMiddleware around it and the
-    session engine site_config.sessions (whose store keeps the expiry it loaded)."""
+    session engine site_config.sessions (whose store keeps the expiry it loaded).
 
-    async def __call__(self, scope, receive, send):
-        scope = dict(scope)
-        self.populate_scope(scope)
+    The socket's first access check reads the user's version once more, after joining the user's
+    group: an ending committed between this read and that join reaches it no other way."""
+
+    async def resolve_scope(self, scope):
         session = scope["session"]
         key, now = session.session_key, time.time()
         read = _reads.get(key) if key else None
@@ -82,14 +82,13 @@ class HandshakeAuthMiddleware(AuthMiddleware):
             scope["user"]._wrapped = pickle.loads(read.user)
             session.expire_date = datetime.fromtimestamp(read.expiry, tz=UTC)
             scope["auth_read_at"] = read.read_at
-        else:
-            _reads.pop(key, None)
-            scope["auth_read_at"] = now
-            await self.resolve_scope(scope)
-            user, expiry = scope["user"]._wrapped, getattr(session, "expire_date", None)
-            if key and user.is_authenticated and expiry is not None and session.session_key == key:
-                _remember(key, SessionRead(pickle.dumps(user), user.pk, expiry.timestamp(), now))
-        return await BaseMiddleware.__call__(self, scope, receive, send)
+            return
+        _reads.pop(key, None)
+        scope["auth_read_at"] = now
+        await super().resolve_scope(scope)  # Channels' read: the session, then the user
+        user, expiry = scope["user"]._wrapped, getattr(session, "expire_date", None)
+        if key and user.is_authenticated and expiry is not None and session.session_key == key:
+            _remember(key, SessionRead(pickle.dumps(user), user.pk, expiry.timestamp(), now))
 
 
 def HandshakeAuthStack(inner):

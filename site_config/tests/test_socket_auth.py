@@ -4,6 +4,7 @@ changed: a version made after it or too close to it, an expired session, a read 
 
 import time
 
+import channels.auth
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -15,7 +16,7 @@ from accounts.profiles import profile_loaded
 from chat.access import _version_key, access_version_bump
 from chat.tests.support import session_cookie
 from site_config import socket_auth
-from site_config.socket_auth import HandshakeAuthMiddleware, HandshakeAuthStack
+from site_config.socket_auth import HandshakeAuthStack
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,13 +35,13 @@ class Seen:
 def reads(monkeypatch) -> list:
     """Each handshake that read the session and user from the database."""
     counted = []
-    real = HandshakeAuthMiddleware.resolve_scope
+    real = channels.auth.get_user
 
-    async def resolve_scope(self, scope):
+    async def get_user(scope):
         counted.append(scope["session"].session_key)
-        await real(self, scope)
+        return await real(scope)
 
-    monkeypatch.setattr(HandshakeAuthMiddleware, "resolve_scope", resolve_scope)
+    monkeypatch.setattr(channels.auth, "get_user", get_user)
     return counted
 
 
