@@ -144,11 +144,40 @@ def prepare_database(sockets: int, rooms: list[str]) -> list[str]:
         f"room_get_or_create(name={room!r})\n" for room in rooms
     )
     python("manage.py", "shell", "--verbosity", "0", "-c", script)
+    members_prepare(rooms, max(sockets, made))
     # Each message updates its room's row: without autovacuum (off on these machines) earlier
     # runs leave tens of thousands of dead versions for every read of a room to step over.
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return json.loads(cookies_file.read_text())
+
+
+def members_prepare(rooms: list[str], users: int) -> None:
+    """Make each bench room's sockets' users its members, as loadgen.open_members opens them
+    (the i-th socket is the i-th user, by id): bench-<k> the 20 from 20·k, bench-solo-<k> the
+    k-th, bench-big the first 1,000 (the big room's), bench-idle the first `users`. A socket
+    then connects as a returning member does (its room read with its sidebar), on the first
+    run as on later ones: joining a room is a write of its own (membership_join), measured
+    nowhere here."""
+    script = f"""
+from django.contrib.auth import get_user_model
+from chat.models import Membership, Room
+users = list(get_user_model().objects.filter(username__startswith="bench").order_by("id")[:{users}])
+rows = []
+for room in Room.objects.filter(slug__in={rooms!r}):
+    kind, _, number = room.slug.rpartition("-")
+    if kind == "bench" and number.isdigit():
+        chosen = users[20 * int(number) : 20 * int(number) + 20]
+    elif kind == "bench-solo":
+        chosen = users[int(number) : int(number) + 1]
+    elif room.slug == "bench-big":
+        chosen = users[:1000]
+    else:
+        chosen = users
+    rows += [Membership(room=room, user=user) for user in chosen]
+Membership.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
+"""
+    python("manage.py", "shell", "--verbosity", "0", "-c", script)
 
 
 class Configs:

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .mentions import mentions_unread
-from .models import Attachment, Membership, Message, Reaction, Room
+from .models import Attachment, Membership, Mention, Message, Reaction, Room
 from .sidebar import SidebarEntry
 
 # A message follows the one before it in the same group (no name or time of its own) if the
@@ -113,10 +113,12 @@ def room_title(room: Room, reader) -> str:
 
 def sidebar_entries(user) -> list[SidebarEntry]:
     """The rooms `user` is a member of, as their sidebar lists them: rooms by title, then
-    direct conversations by title, each with its unread mentions. Two or three queries."""
-    memberships = list(Membership.objects.filter(user=user).select_related("room"))
+    direct conversations by title, each with its unread mentions. One query; one more if any
+    room is direct, one more if any has unread mentions."""
+    unread = Mention.objects.filter(user=user, room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq"))
+    memberships = list(Membership.objects.filter(user=user).select_related("room").annotate(mentioned=Exists(unread)))
     titles = room_titles([membership.room for membership in memberships], user)
-    mentioned = mentions_unread(user)
+    mentioned = mentions_unread(user) if any(m.mentioned for m in memberships) else {}
     entries = [
         SidebarEntry(
             m.room,

@@ -72,6 +72,10 @@ class Sidebar:
         entry.mention_seqs = [seq for seq in entry.mention_seqs if seq > entry.last_read_seq]
         return entry if (entry.unread, entry.mentions) != counts else None
 
+    def room_at(self, slug: str) -> Room | None:
+        """The room at `slug` among this sidebar's (the reader is its member), or None."""
+        return next((entry.room for entry in self.entries.values() if entry.room.slug == slug), None)
+
     def title(self, room_id: int, default: str) -> str:
         entry = self.entries.get(room_id)
         return entry.title if entry else default

@@ -22,8 +22,7 @@ from .sidebar import SidebarConsumer
 
 logger = logging.getLogger("chat.consumers")
 
-# Reads and marker moves run on the thread pool rather than Channels' single database thread;
-# admission on the latter, as the page's other first reads.
+# Reads and marker moves run on the thread pool; a newcomer's admission on Channels' database thread.
 read_missed = database_sync_to_async(selectors.messages_missed, thread_sensitive=False)
 mark_read = broadcasts.sends_from_loop(membership_mark_read)
 read_changes = database_sync_to_async(changes_missed, thread_sensitive=False)
@@ -51,12 +50,16 @@ class RoomConsumer(SidebarConsumer):
         return f"room={self.scope['url_route']['kwargs']['slug']}"
 
     async def admit(self, user) -> bool:
-        """Admit `user` to the room (room_admission), else close; then mark the socket present
-        and join the room's page group."""
+        """Admit `user` to the room, else close; then mark the socket present and join the room's
+        page group. A member's room is in their sidebar, just read; anyone else's is read by
+        room_admission, which joins a public room (the sidebar is then read again, with it)."""
         self.cursor = Cursor()
         self.changes = Cursor()  # the same rules for the room's edits and deletions (chat.changes)
         self.unseen = Unseen(user.pk)  # what "Jump to latest" counts (chat.unseen)
-        room = await room_admission(slug=self.scope["url_route"]["kwargs"]["slug"], user=user)
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        room = self.sidebar.room_at(slug)
+        if room is None and (room := await room_admission(slug=slug, user=user)) is not None:
+            await self.sidebar_load()
         if room is None:
             logger.info("socket refused: no such room or not a member, %s user=%s", self.where(), user.pk)
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
@@ -121,8 +124,7 @@ class RoomConsumer(SidebarConsumer):
         sends what the page is missing (changed bubbles first: read before the messages, which
         are then at least as new), moves the read marker to what it has (one UPDATE when it
         moved, not one a message), and is the socket's presence heartbeat. The room's newest
-        seq and change number are read first, in one query: with nothing missed (most syncs),
-        that is all it reads."""
+        seq and change number come first, in one query: most syncs read nothing else."""
         last_seq, last_change_seq = await read_seqs(self.room.pk)
         if self.cursor.seq is None:
             self.cursor.start(after=after, last_seq=last_seq)

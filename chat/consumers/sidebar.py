@@ -36,12 +36,13 @@ class SidebarConsumer(ChatSocket):
             logger.info("socket refused: not logged in, %s", self.where())
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
-        # The user's group first, then the checks: an ending committed after them still arrives.
+        # The user's group first, then the reads and checks: an ending committed after them
+        # still arrives. The sidebar's read is the room page's admission of a member (admit).
         await self.group_join(broadcasts.user_group(user.pk))
         self.gate = AccessGate(self.scope)
+        await self.sidebar_load()
         if not await self.admit(user) or not await self.access_ok(first=True):
             return
-        await self.sidebar_load()
         logger.info("socket connected: %s user=%s", self.where(), user.pk)
         await self.send(text_data=await self.connected_fragment())
 

@@ -46,6 +46,35 @@ async def test_socket_for_unknown_room_is_closed_with_4004(make_user):
     await communicator.disconnect()
 
 
+async def test_a_members_socket_is_admitted_by_its_sidebar_read_a_newcomer_by_joining(make_user, monkeypatch):
+    """A member's room is among the rooms of the sidebar read at connect: no admission read of
+    its own. Someone not yet in a public room is admitted by room_admission, which joins them,
+    and the first sidebar their socket sends lists the room, current."""
+    from chat.consumers import room as room_socket
+
+    admitted = []
+    admission = room_socket.room_admission
+
+    async def counted(**kwargs):
+        admitted.append(kwargs["slug"])
+        return await admission(**kwargs)
+
+    monkeypatch.setattr(room_socket, "room_admission", counted)
+    ana = await database_sync_to_async(make_user)("ana")
+    room = await create_room("Lobby")
+    newcomer, connected = await open_socket(room.slug, ana)
+    assert connected
+    first = await newcomer.receive_from()
+    assert admitted == [room.slug]
+    assert f'id="sidebar-room-{room.pk}"' in first and 'aria-current="page"' in first
+    await newcomer.disconnect()
+    member, connected = await open_socket(room.slug, ana)
+    assert connected
+    assert f'id="sidebar-room-{room.pk}"' in await member.receive_from()
+    assert admitted == [room.slug]  # not read again: the sidebar had it
+    await member.disconnect()
+
+
 async def test_socket_from_foreign_origin_is_refused_and_logged(make_user, caplog):
     """The Origin header must name an allowed host; a refusal leaves a warning in the log."""
     ana = await database_sync_to_async(make_user)("ana")
