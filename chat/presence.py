@@ -24,7 +24,7 @@ import redis.asyncio as redis
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from accounts.profiles import display_name_forget, display_name_recent
+from accounts.profiles import display_name_forget, display_name_kept, display_name_recent
 
 from .outages import Breaker
 
@@ -176,8 +176,10 @@ async def _guarded(fallback, operation: str, *args):
 
 async def _present(user) -> Present:
     """`user` as an entry, with their display name (display_name_recent: read at most once a
-    minute per process, on the thread pool)."""
-    name = await database_sync_to_async(display_name_recent, thread_sensitive=False)(user)
+    minute per process, on the thread pool; kept, as a socket's handshake keeps it, no hop)."""
+    name = display_name_kept(user)
+    if name is None:
+        name = await database_sync_to_async(display_name_recent, thread_sensitive=False)(user)
     return Present(username=user.get_username(), user_id=user.pk, name=name)
 
 

@@ -184,3 +184,27 @@ async def test_the_members_panel_marks_who_is_online_and_unmarks_who_left(lobby_
     marked = re.findall(r'data-user="(\d+)">\s*<span class="member-online">(<span class="member-online-mark)?', members)
     assert {int(user_id): bool(mark) for user_id, mark in marked} == {ana.pk: True, bea.pk: False, cy.pk: False}
     await anas.disconnect()
+
+
+async def test_a_name_read_within_the_minute_is_taken_with_no_thread_hop(make_user, monkeypatch):
+    """A socket's handshake keeps its user's display name (accounts.profiles.display_name_kept):
+    its presence entries take it from there, on the event loop; the thread pool reads it only
+    when it is not kept."""
+    from accounts import profiles
+    from chat import presence
+
+    ana = await database_sync_to_async(make_user)("ana")
+    await database_sync_to_async(Profile.objects.update_or_create)(user=ana, defaults={"display_name": "Ana P."})
+    profiles.display_name_forget()
+    hops = []
+    hop = presence.database_sync_to_async
+
+    def counted(function, **kwargs):
+        hops.append(function.__name__)
+        return hop(function, **kwargs)
+
+    monkeypatch.setattr(presence, "database_sync_to_async", counted)
+    first = await presence._present(ana)
+    assert (first, first.name, hops) == (Present("ana", ana.pk), "Ana P.", ["display_name_recent"])
+    present = await presence._present(ana)
+    assert present.name == "Ana P." and hops == ["display_name_recent"]
