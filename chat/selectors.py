@@ -1,4 +1,4 @@
-"""Read queries: what a reader may see, their sidebar, and pages of a room's log.
+"""Read queries: what a reader may see, and pages of a room's log (the sidebar's: chat.sidebar).
 
 Nothing here writes. Each function says how many queries it costs; the message pages use the
 (room, seq) unique index. Days are calendar days in the active time zone.
@@ -12,9 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .mentions import mentions_unread
-from .models import Attachment, Membership, Mention, Message, Reaction, Room
-from .sidebar import SidebarEntry
+from .models import Attachment, Membership, Message, Reaction, Room
 
 # A message follows the one before it in the same group (no name or time of its own) if the
 # same author wrote it within this long, on the same day.
@@ -109,27 +107,6 @@ def room_titles(rooms: list[Room], reader) -> dict[int, str]:
 def room_title(room: Room, reader) -> str:
     """`room`'s title as `reader` sees it (room_titles)."""
     return room_titles([room], reader)[room.pk]
-
-
-def sidebar_entries(user) -> list[SidebarEntry]:
-    """The rooms `user` is a member of, as their sidebar lists them: rooms by title, then
-    direct conversations by title, each with its unread mentions. One query; one more if any
-    room is direct, one more if any has unread mentions."""
-    unread = Mention.objects.filter(user=user, room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq"))
-    memberships = list(Membership.objects.filter(user=user).select_related("room").annotate(mentioned=Exists(unread)))
-    titles = room_titles([membership.room for membership in memberships], user)
-    mentioned = mentions_unread(user) if any(m.mentioned for m in memberships) else {}
-    entries = [
-        SidebarEntry(
-            m.room,
-            titles[m.room.pk],
-            last_seq=m.room.last_seq,
-            last_read_seq=m.last_read_seq,
-            mention_seqs=mentioned.get(m.room.pk, []),
-        )
-        for m in memberships
-    ]
-    return sorted(entries, key=lambda entry: (entry.room.is_direct, entry.title.casefold(), entry.room.pk))
 
 
 MEMBERS_SHOWN = 100  # the members a room's page lists by name; "and N more" for the rest

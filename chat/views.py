@@ -18,6 +18,7 @@ from .forms import MessageForm, RoomForm, RoomSettingsForm
 from .frames import Post
 from .latest import latest_history
 from .memberships import membership_join, membership_mark_read
+from .models import Room
 from .ratelimits import action_allowed
 from .rooms import room_create_private, room_get_or_create, room_update
 from .selectors import (
@@ -29,9 +30,8 @@ from .selectors import (
     room_members,
     room_title,
     rooms_visible_to,
-    sidebar_entries,
 )
-from .sidebar import Sidebar
+from .sidebar import Sidebar, sidebar_entries
 
 ROOMS_PER_PAGE = 50
 UNREAD_CONTEXT = 5  # read messages shown above the first unread when the page opens there (≤ ¼ page)
@@ -78,18 +78,24 @@ def room_detail(request, slug):
     """A room's page: the latest messages grouped by day, the live composer, its members and
     who is online, and the sidebar. A private room (a direct conversation too) is a 404 to
     non-members (it is invisible). Opening a public room's page does not join it (a GET from
-    another site must not add rooms to a sidebar): its socket, posting, or "Go to room" does."""
-    return _room_page(request, get_object_or_404(rooms_visible_to(request.user), slug=slug))
+    another site must not add rooms to a sidebar): its socket, posting, or "Go to room" does.
+    A member's room comes with their sidebar's read (no query of its own); another's is read
+    only if it is public."""
+    sidebar = Sidebar(sidebar_entries(request.user))
+    room = sidebar.room_at(slug) or get_object_or_404(Room, slug=slug, is_private=False)
+    return _room_page(request, room, sidebar=sidebar)
 
 
-def _room_page(request, room, *, lines=None, form=None, highlight: int | None = None, status: int = 200):
+def _room_page(request, room, *, lines=None, form=None, highlight: int | None = None, status: int = 200, sidebar=None):
     """`room`'s page for `request.user`, showing `lines` (default: the latest history, or with
     more unread than a page, the page that opens at the first unread) and the composer `form`
     (default: empty); a "Show newer messages" link where the lines stop short of the newest;
-    message `highlight` (a seq) marked and scrolled to. Marks the room read."""
+    message `highlight` (a seq) marked and scrolled to; `sidebar` the reader's (None: read here).
+    Marks the room read."""
     # The reader's marker comes with their sidebar (no query of its own): a room they are not
     # in has no entry, and nothing read.
-    sidebar = Sidebar(sidebar_entries(request.user), current_room_id=room.pk)
+    sidebar = sidebar or Sidebar(sidebar_entries(request.user))
+    sidebar.current_room_id = room.pk
     entry = sidebar.entries.get(room.pk)
     last_read_seq = entry.last_read_seq if entry else 0
     cursor = room.last_seq  # as read with the room for this request

@@ -4,14 +4,14 @@ import logging
 
 from channels.db import database_sync_to_async
 
-from .. import broadcasts, fragments, selectors
+from .. import broadcasts, fragments
 from ..access import AccessGate
-from ..sidebar import Sidebar
+from ..sidebar import Sidebar, sidebar_entries
 from .base import CLOSE_NOT_AUTHENTICATED, ChatSocket
 
 logger = logging.getLogger("chat.consumers")
 
-read_sidebar = database_sync_to_async(selectors.sidebar_entries, thread_sensitive=False)
+read_sidebar = database_sync_to_async(sidebar_entries, thread_sensitive=False)
 
 
 class SidebarConsumer(ChatSocket):

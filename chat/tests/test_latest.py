@@ -39,9 +39,9 @@ def test_a_second_view_reads_no_messages_and_shows_the_same_log(lobby, django_as
     room, ana = lobby
     client = logged_in(ana)
     first = log_of(client, room)
-    # Nine, less the messages, reactions and attachments, and the read marker's UPDATE (the
-    # sidebar read says it is where it would go).
-    with django_assert_num_queries(5):
+    # Eight, less the messages, reactions and attachments, and the read marker's UPDATE (the
+    # sidebar read says it is where it would go): the session, user, sidebar (with the room) and members.
+    with django_assert_num_queries(4):
         second = log_of(client, room)
     assert second == first
     assert "first words" in second
@@ -115,5 +115,5 @@ def test_with_the_cache_away_every_view_reads_the_database(lobby, django_assert_
     client = logged_in(ana)
     with mock.patch.object(latest.cache, "get_many", side_effect=OSError("cache away")):
         assert "first words" in log_of(client, room)
-        with django_assert_num_queries(8):  # all but the marker's UPDATE (read already)
+        with django_assert_num_queries(7):  # all but the marker's UPDATE (read already)
             assert "first words" in log_of(client, room)

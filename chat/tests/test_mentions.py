@@ -14,8 +14,7 @@ from chat.messages import message_create
 from chat.models import Membership, Mention, Room
 from chat.presence import presence_reset, presence_touch
 from chat.rooms import room_create_private, room_get_or_create
-from chat.selectors import sidebar_entries
-from chat.sidebar import Sidebar, SidebarEntry
+from chat.sidebar import Sidebar, SidebarEntry, sidebar_entries
 from chat.tests.support import logged_in
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,7 @@ from chat.memberships import membership_invite, membership_join
 from chat.messages import message_create
 from chat.models import Membership, Room
 from chat.rooms import room_create_private, room_get_or_create
-from chat.selectors import sidebar_entries
-from chat.sidebar import Sidebar, SidebarEntry
+from chat.sidebar import Sidebar, SidebarEntry, sidebar_entries
 from chat.tests.support import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
