@@ -94,11 +94,11 @@ class Sidebar:
 # measured on PostgreSQL: docs/performance.md). Standard SQL, for all three databases; the
 # room's columns become a Room as the ORM would make it (Manager.raw: by column name, with the
 # database's converters), the membership's two as that room's extra attributes.
-_SIDEBAR_SQL = """
+_SIDEBAR_SQL = f"""
 SELECT room.*, membership.last_read_seq AS sidebar_last_read_seq,
-    EXISTS(SELECT 1 FROM {mention} mention WHERE mention.user_id = membership.user_id
+    EXISTS(SELECT 1 FROM {Mention._meta.db_table} mention WHERE mention.user_id = membership.user_id
         AND mention.room_id = membership.room_id AND mention.seq > membership.last_read_seq) AS sidebar_mentioned
-FROM {membership} membership INNER JOIN {room} room ON room.id = membership.room_id
+FROM {Membership._meta.db_table} membership INNER JOIN {Room._meta.db_table} room ON room.id = membership.room_id
 WHERE membership.user_id = %s
 """
 
@@ -107,8 +107,7 @@ def sidebar_entries(user) -> list[SidebarEntry]:
     """The rooms `user` is a member of, as their sidebar lists them: rooms by title, then
     direct conversations by title, each with its unread mentions. One query; one more if any
     room is direct, one more if any has unread mentions."""
-    tables = {"membership": Membership._meta.db_table, "mention": Mention._meta.db_table, "room": Room._meta.db_table}
-    rooms = list(Room.objects.raw(_SIDEBAR_SQL.format(**tables), [user.pk]))
+    rooms = list(Room.objects.raw(_SIDEBAR_SQL, [user.pk]))
     titles = room_titles(rooms, user)
     mentioned = mentions_unread(user) if any(room.sidebar_mentioned for room in rooms) else {}
     entries = [

@@ -94,7 +94,7 @@ def _room_page(request, room, *, lines=None, form=None, highlight: int | None = 
     Marks the room read."""
     # The reader's marker comes with their sidebar (no query of its own): a room they are not
     # in has no entry, and nothing read.
-    sidebar = sidebar or Sidebar(sidebar_entries(request.user))
+    sidebar = Sidebar(sidebar_entries(request.user)) if sidebar is None else sidebar
     sidebar.current_room_id = room.pk
     entry = sidebar.entries.get(room.pk)
     last_read_seq = entry.last_read_seq if entry else 0
