@@ -1,5 +1,6 @@
 """Django's Redis cache backend, with one redis-py client per connection pool instead of one per
-operation.
+operation, and the reads and writes a socket makes from its event loop (`aget`, `aset`,
+`aadd`) made there, on redis-py's asyncio client, rather than through a thread.
 
 Django 5.2's RedisCacheClient.get_client() builds a new `redis.Redis(connection_pool=pool)` for
 every cache operation: 100 µs of CPU a GET here against 41 with the client kept, and a socket
@@ -7,18 +8,32 @@ reads the cache at every frame (its access version, chat/access.py) and every me
 room's variants, chat/variant_rooms.py). A redis-py client is a thread-safe handle on its pool
 (connections are taken from the pool per command), so one per pool serves every thread. The
 change upstream: docs/upstream/django-redis-cache-client-reuse.patch.
+
+Django's async cache methods are its sync ones through asgiref's sync_to_async: two thread
+switches around each GET, 12% of a process's CPU in 20-member rooms over Redis
+(bench/results/profile-ramp-redis.txt, session 15). redis.asyncio speaks to the same server
+with the same keys, serializer and timeouts, from the caller's loop (one client per loop: an
+asyncio connection belongs to the loop that opened it).
 """
 
+import asyncio
+import weakref
+
+import redis.asyncio
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
-    """Django's client, keeping the redis.Redis it makes for each connection pool."""
+    """Django's client, keeping the redis.Redis it makes for each connection pool, and a
+    redis.asyncio.Redis per event loop for the async methods (on the first server, which takes
+    the writes: replicas may lag a version just bumped)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
+        self._loop_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -27,11 +42,54 @@ class RedisCacheClient(DjangoRedisCacheClient):
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
+    def loop_client(self) -> redis.asyncio.Redis:
+        """The running loop's asyncio client (made at its first use), with the sync pools'
+        options but their parser (a synchronous class)."""
+        loop = asyncio.get_running_loop()
+        client = self._loop_clients.get(loop)
+        if client is None:
+            options = {name: value for name, value in self._pool_options.items() if name != "parser_class"}
+            client = self._loop_clients[loop] = redis.asyncio.Redis.from_url(self._servers[0], **options)
+        return client
+
+    async def aget(self, key, default):
+        value = await self.loop_client().get(key)
+        return default if value is None else self._serializer.loads(value)
+
+    async def aset(self, key, value, timeout):
+        client, value = self.loop_client(), self._serializer.dumps(value)
+        if timeout == 0:
+            await client.delete(key)
+        else:
+            await client.set(key, value, ex=timeout)
+
+    async def aadd(self, key, value, timeout):
+        client, value = self.loop_client(), self._serializer.dumps(value)
+        if timeout == 0:
+            if stored := bool(await client.set(key, value, nx=True)):
+                await client.delete(key)
+            return stored
+        return bool(await client.set(key, value, ex=timeout, nx=True))
+
 
 class RedisCache(DjangoRedisCache):
     """`django.core.cache.backends.redis.RedisCache`, with RedisCacheClient: use its BACKEND
-    path, "site_config.redis_cache.RedisCache", with the same LOCATION and OPTIONS."""
+    path, "site_config.redis_cache.RedisCache", with the same LOCATION and OPTIONS. `aget`,
+    `aset` and `aadd` take the same arguments and give what `get`, `set` and `add` would, and
+    raise redis-py's errors (redis.exceptions.RedisError, OSError) as they do."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    async def aget(self, key, default=None, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return await self._cache.aget(key, default)
+
+    async def aset(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        await self._cache.aset(key, value, self.get_backend_timeout(timeout))
+
+    async def aadd(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return await self._cache.aadd(key, value, self.get_backend_timeout(timeout))

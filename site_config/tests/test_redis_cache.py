@@ -18,3 +18,21 @@ def test_one_client_serves_every_operation_and_the_cache_still_works():
     assert not cache.add("k", 2, 30) and cache.add("other", 2, 30)
     cache.delete_many(["k", "other"])
     assert cache.get("k") is None and cache.get("other") is None
+
+
+async def test_the_async_methods_run_on_the_loop_and_share_the_sync_ones_keys(monkeypatch):
+    def no_thread(*args, **kwargs):
+        raise AssertionError("a thread hop: Django's default async method")
+
+    monkeypatch.setattr("django.core.cache.backends.base.sync_to_async", no_thread)
+    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": "test-redis-cache-async"})
+    cache.delete_many(["k", "other", "gone"])
+    await cache.aset("k", {"v": 1}, 30)
+    assert cache.get("k") == {"v": 1} and await cache.aget("k") == {"v": 1}
+    cache.set("other", 7, 30)  # an int is stored as itself (Django's serializer), read back alike
+    assert await cache.aget("other") == 7 and await cache.aget("missing", "default") == "default"
+    assert not await cache.aadd("k", 2, 30) and await cache.aadd("gone", 3, None)
+    assert cache.get("gone") == 3
+    await cache.aset("gone", 4, 0)  # a timeout of 0 deletes, as set's does
+    assert cache.get("gone") is None
+    cache.delete_many(["k", "other"])
