@@ -58,10 +58,11 @@ _CURSOR_SLOT = 999_999_999_999  # a seq no room reaches
 _appends: dict[str, str] = {}
 
 
-def messages_append(*, lines: list, cursor: int, fresh: bool = False) -> str:
+def messages_append(*, lines: list = (), cursor: int, fresh: bool = False, lines_html: str | None = None) -> str:
     """`lines` (selectors.LogLine, in seq order) appended to the log, each as
-    bubbles.line_html(line, live=True, fresh=fresh) renders it (`fresh`: just posted), the
-    page's cursor moved to `cursor` (the newest seq it now has), and the typing line emptied."""
+    bubbles.line_html(line, live=True, fresh=fresh) renders it (`fresh`: just posted), or
+    `lines_html`, lines already rendered so; the page's cursor moved to `cursor` (the newest
+    seq it now has), and the typing line emptied."""
     from . import bubbles  # which renders reaction bars, whose pushes are variants': imported by then
 
     language = translation.get_language()
@@ -69,7 +70,8 @@ def messages_append(*, lines: list, cursor: int, fresh: bool = False) -> str:
     if shell is None:
         context = {"lines_html": mark_safe(_LINES_SLOT), "cursor": _CURSOR_SLOT}
         shell = _appends[language] = _render(MESSAGES_APPEND, context)
-    lines_html = "".join(bubbles.line_html(line, live=True, fresh=fresh) for line in lines)
+    if lines_html is None:
+        lines_html = "".join(bubbles.line_html(line, live=True, fresh=fresh) for line in lines)
     return shell.replace(str(_CURSOR_SLOT), str(int(cursor))).replace(_LINES_SLOT, lines_html)
 
 

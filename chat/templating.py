@@ -14,6 +14,7 @@ template says `|safe`, which only the stored, sanitised body_html does.
 
 import datetime
 import functools
+import re
 
 from django.contrib.humanize.templatetags.humanize import naturalday
 from django.template import defaultfilters, engines
@@ -41,6 +42,18 @@ def _local(value):
 _SUB_MINUTE = frozenset("suvUcrBe")
 
 
+@functools.lru_cache(maxsize=64)
+def _minute_format(format_string: str) -> bool:
+    return _SUB_MINUTE.isdisjoint(re.sub(r"\\.", "", format_string))  # a backslashed character is text
+
+
+def minute_format(name: str) -> bool:
+    """Whether the format `name` (a Django format name, e.g. "MESSAGE_TIME_FORMAT", or a format
+    string), in the active language, shows nothing finer than a minute: then a time shows as its
+    minute does."""
+    return _minute_format(get_format(name))
+
+
 _FORMATS = {"date": defaultfilters.date, "time": defaultfilters.time}
 
 
@@ -57,7 +70,7 @@ def _format_filter(kind: str):
     finer, or a value that is no datetime, is formatted each time."""
 
     def apply(value, arg=None):
-        if not isinstance(value, datetime.datetime) or not arg or not _SUB_MINUTE.isdisjoint(get_format(arg)):
+        if not isinstance(value, datetime.datetime) or not arg or not minute_format(arg):
             return _FORMATS[kind](_local(value), arg)
         minute = value.replace(second=0, microsecond=0)
         return _formatted_minute(kind, minute, arg, translation.get_language(), timezone.get_current_timezone_name())

@@ -143,6 +143,11 @@ def message_push(line: LogLine, *, name: str, present: list[str] | None) -> dict
     author's display name `name`, for the variants `present` (as push()'s). No query."""
 
     def render() -> str:
+        from . import bubbles  # which imports reactions, which registers in RENDERERS: imported by then
+
+        html = bubbles.fresh_line_html(line, name=name)  # None: more than a shell shows
+        if html is not None:
+            return fragments.messages_append(lines_html=html, cursor=line.message.seq)
         return fragments.messages_append(lines=[_line_shown(line, name)], cursor=line.message.seq, fresh=True)
 
     return push("message", message_data(line, name), render=render, present=present)
