@@ -8,7 +8,7 @@ building and sending them (docs/performance.md). Other databases, and messages t
 (mentions), take the ORM's way.
 
 A socket's message can be stored from its event loop, on a connection of that loop's own
-(message_store_async, psycopg's async connection): Django's ORM runs only on threads, and
+(message_store_async, psycopg's async connections, a few per loop): Django's ORM runs only on threads, and
 the hop to the thread pool and back, with Django's connection taken from its pool and given
 back, cost more than the statement itself.
 """
@@ -89,13 +89,19 @@ class StoreUnavailable(Exception):
 
 
 class _LoopConnection:
-    """An event loop's own connection for message_store_async, and whether a store is using it."""
+    """One of an event loop's own connections for message_store_async, and whether a store is using it."""
 
     connection: psycopg.AsyncConnection | None = None
     busy: bool = False
 
 
-_loop_connections: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnection]" = weakref.WeakKeyDictionary()
+# Connections a loop keeps for message_store_async: the messages being stored at once beyond
+# this take the thread pool's way. With one, at 500 messages/s in 20-member rooms the thread
+# pool's way took more of the server's CPU than the loop's (profile-ramp, session 15).
+LOOP_CONNECTIONS = 4
+_loop_connections: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[_LoopConnection]]" = (
+    weakref.WeakKeyDictionary()
+)
 _every_loop_connection: list[_LoopConnection] = []  # loops' too that are gone: store_connections_close
 
 
@@ -107,19 +113,25 @@ def _connect_params() -> dict:
 
 
 async def message_store_async(message) -> tuple[int | None, datetime.datetime | None] | None:
-    """message_store(`message`), from the event loop, on that loop's own psycopg connection, in
-    autocommit (the statement is its own transaction). One message at a time per loop: while
-    one is being stored, another raises StoreUnavailable at once rather than waiting (its
-    caller takes the thread pool's way), so the loop never queues behind one connection.
-    PostgreSQL only (one_statement_store). Returns as message_store does; raises
-    StoreUnavailable as that class says, with nothing stored."""
+    """message_store(`message`), from the event loop, on one of that loop's own psycopg
+    connections (LOOP_CONNECTIONS at most, opened as needed), in autocommit (the statement is
+    its own transaction). One message at a time per connection: with all of them storing, this
+    one raises StoreUnavailable at once rather than waiting (its caller takes the thread pool's
+    way), so the loop never queues behind its connections. Messages of one room stored at once
+    are numbered in commit order by the room's row lock, as on threads. PostgreSQL only
+    (one_statement_store). Returns as message_store does; raises StoreUnavailable as that
+    class says, with nothing stored."""
     loop = asyncio.get_running_loop()
-    held = _loop_connections.get(loop)
+    kept = _loop_connections.get(loop)
+    if kept is None:
+        kept = _loop_connections[loop] = []
+    held = next((held for held in kept if not held.busy), None)
     if held is None:
-        held = _loop_connections[loop] = _LoopConnection()
+        if len(kept) >= LOOP_CONNECTIONS:
+            raise StoreUnavailable("this loop's connections are storing other messages")
+        held = _LoopConnection()
+        kept.append(held)
         _every_loop_connection.append(held)
-    if held.busy:
-        raise StoreUnavailable("this loop's connection is storing another message")
     held.busy = True
     try:
         if held.connection is None or held.connection.closed:

@@ -78,10 +78,14 @@ async def test_a_busy_or_failing_loop_connection_a_resend_and_an_archived_room_t
     room, ana, in_thread = lobby
     await message_create_async(room=room, author=ana, body="first")  # reads ana's name
     await message_create_async(room=room, author=ana, body="from the loop")
-    held = message_store._loop_connections[asyncio.get_running_loop()]
-    held.busy = True
+    kept = message_store._loop_connections[asyncio.get_running_loop()]
+    assert len(kept) == 1  # one message at a time needs one connection
+    kept += [message_store._LoopConnection() for _ in range(message_store.LOOP_CONNECTIONS - 1)]
+    for held in kept:
+        held.busy = True
     await message_create_async(room=room, author=ana, body="while busy")
-    held.busy = False
+    for held in kept:
+        held.busy = False
     with mock.patch.object(psycopg.AsyncCursor, "execute", side_effect=psycopg.OperationalError("gone")):
         await message_create_async(room=room, author=ana, body="database away")
     key = uuid.uuid4()
@@ -102,6 +106,26 @@ async def test_a_busy_or_failing_loop_connection_a_resend_and_an_archived_room_t
         await message_create_async(room=room, author=ana, body="too late")
     assert refused.value.messages == [str(ARCHIVED)]
     assert len(await stored(room)) == 5
+
+
+async def test_messages_stored_at_once_take_the_loops_connections_in_commit_order(lobby):
+    """Three messages stored at once in one room: each on a connection of the loop's own (none on
+    a thread), numbered 1..n as their statements committed, each pushed once."""
+    room, ana, in_thread = lobby
+    await message_create_async(room=room, author=ana, body="first")  # reads ana's name
+    pushed = []
+    real_send = broadcasts.group_send
+
+    async def group_send(group, event):
+        pushed.append(event["seq"])
+        return await real_send(group, event)
+
+    with mock.patch.object(broadcasts, "group_send", group_send):
+        at_once = await asyncio.gather(*(message_create_async(room=room, author=ana, body=f"m{i}") for i in range(3)))
+    assert in_thread == ["first"]
+    assert sorted(message.seq for message in at_once) == [2, 3, 4] and sorted(pushed) == [2, 3, 4]
+    assert len(message_store._loop_connections[asyncio.get_running_loop()]) == 3
+    assert [seq for seq, _body in await stored(room)] == [1, 2, 3, 4]
 
 
 async def test_a_mention_takes_the_thread(lobby):
