@@ -72,68 +72,72 @@ def line_html(line, *, live: bool = False, fresh: bool = False) -> str:
 
 # A just-posted message's line (no day separator, edit, reaction or attachment) is the same HTML
 # for every message of a minute but for the message's own values: fresh_line_html renders it once
-# per language, zone, minute and grouping with these in their places, and puts the values in.
+# per language, zone, minute and grouping with a sentinel in each value's place, and puts the
+# values in. Each value has a sentinel of its own, so that each is put in as the template shows it.
 _PK, _SEQ, _AUTHOR = 999_999_999_901, 999_999_999_902, 999_999_999_903  # no row or room reaches them
-_NAME, _SLUG, _BODY = "tertulia-slot-name", "tertulia-slot-room", "tertulia-slot-body"
-_MICROSECOND = 999_917  # the shell's time's, so that its isoformat (a slot too) is its own
-_SENTINELS = tuple(map(str, (_PK, _SEQ, _AUTHOR, _NAME, _SLUG, _BODY)))
+_NAME, _USERNAME, _SLUG = "tertulia-slot-name", "tertulia-slot-username", "tertulia-slot-room"
+_BODY, _BODY_HTML, _TIME = "tertulia-slot-body", "tertulia-slot-body-html", "tertulia-slot-time"
+_SENTINELS = [str(sentinel) for sentinel in (_PK, _SEQ, _AUTHOR, _NAME, _USERNAME, _SLUG, _BODY, _BODY_HTML, _TIME)]
+_SLOTS = re.compile("(" + "|".join(sorted(_SENTINELS, key=len, reverse=True)) + ")")  # the longest first
+_MICROSECOND = 999_917  # the shell's time's, so that its isoformat is its own (then _TIME)
 TIME_FORMATS = ("MESSAGE_TIME_FORMAT", "MESSAGE_DATETIME_FORMAT")  # what the bubble's times are shown in
 SHELLS_SIZE = 256
 _shells: "OrderedDict[tuple, list[str] | None]" = OrderedDict()
 
 
-def _shell(minute: datetime.datetime, live: bool, continued: bool) -> list[str] | None:
-    """The line of a made-up message posted in `minute` (aware, UTC) with a sentinel in each of
-    its values' places, split there: literal and slot alternating (the slot being the
-    sentinel). None when the active language's time formats show seconds (one shell a minute
-    would show the wrong ones)."""
+def _shell(minute: datetime.datetime, continued: bool) -> list[str] | None:
+    """The live line of a made-up message posted in `minute` (aware, UTC) with a sentinel in
+    each of its values' places, split there: literal and sentinel alternating. None when the
+    active language's time formats show seconds (one shell a minute would show the wrong ones)."""
     if not all(templating.minute_format(name) for name in TIME_FORMATS):
         return None
-    author = get_user_model()(pk=_AUTHOR, username=_NAME)
+    author = get_user_model()(pk=_AUTHOR, username=_USERNAME)
     author.profile = Profile(display_name=_NAME)
     at = minute.replace(second=0, microsecond=_MICROSECOND)
-    message = Message(pk=_PK, seq=_SEQ, room=Room(slug=_SLUG), author=author, body=_BODY, body_html=_BODY)
+    message = Message(pk=_PK, seq=_SEQ, room=Room(slug=_SLUG), author=author, body=_BODY, body_html=_BODY_HTML)
     message.created_at = at
     selectors.related_restore(message, "attachments", [])
     selectors.related_restore(message, "reactions", [])
     line = selectors.LogLine(message, new_day=False, continued=continued)
-    html = templating.render(LINE, {"line": line, "live": live})
-    # Split at each sentinel and at the time's isoformat (re.split keeps what a group matched).
-    return re.split("(" + "|".join(map(re.escape, (*_SENTINELS, at.isoformat()))) + ")", html)
+    html = templating.render(LINE, {"line": line, "live": True})
+    return _SLOTS.split(html.replace(at.isoformat(), _TIME))  # re.split keeps what its group matched
 
 
-def fresh_line_html(line, *, name: str, live: bool = True) -> str | None:
+def fresh_line_html(line, *, name: str) -> str | None:
     """`line` (selectors.LogLine of a message just stored, as chat.messages makes it: no
-    reactions, its attachments restored) rendered as line_html(live=`live`) renders it, its
+    reactions, its attachments restored) rendered as line_html(line, live=True) renders it, its
     author shown as display name `name` (else their username), from the shell of its minute
-    (_shell): the message's values put in (its name escaped, its sanitised body_html as the
-    template's |safe puts it). None when the line shows more than a shell has (a day separator,
-    an edit or deletion, an attachment, a body without body_html, formats with seconds): the
-    caller renders it."""
+    (_shell) with the message's values put in: text escaped as Jinja2's autoescape does, the
+    sanitised body_html as the template's |safe puts it. None when the line shows more than a
+    shell has (a day separator, an edit or deletion, an attachment, a body without body_html,
+    formats with seconds): the caller renders it."""
     message = line.message
     if line.new_day or message.edited_at or message.deleted_at or not message.body_html or message.attachments.all():
         return None
     minute = message.created_at.astimezone(datetime.UTC).replace(second=0, microsecond=0)
-    key = (translation.get_language(), timezone.get_current_timezone_name(), bool(live), line.continued, minute)
+    key = (translation.get_language(), timezone.get_current_timezone_name(), line.continued, minute)
     if key in _shells:
         _shells.move_to_end(key)
         parts = _shells[key]
     else:
-        parts = _shells[key] = _shell(minute, bool(live), line.continued)
+        parts = _shells[key] = _shell(minute, line.continued)
         if len(_shells) > SHELLS_SIZE:
             _shells.popitem(last=False)
     if parts is None:
         return None
+    username = message.author.get_username()
     values = {
         str(_PK): str(int(message.pk)),
         str(_SEQ): str(int(message.seq)),
         str(_AUTHOR): str(int(message.author_id)),
-        _NAME: escape(name or message.author.get_username()),
+        _NAME: escape(name or username),
+        _USERNAME: escape(username),
         _SLUG: escape(message.room.slug),
-        _BODY: message.body_html,
+        _BODY: escape(message.body),
+        _BODY_HTML: message.body_html,
+        _TIME: escape(message.created_at.isoformat()),
     }
-    at = message.created_at.isoformat()  # the one slot not in `values`: the shell's own time
-    return "".join(values.get(part, at) if index % 2 else part for index, part in enumerate(parts))
+    return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
 
 
 def lines_forget() -> None:

@@ -12,6 +12,7 @@ from chat import bubbles, templating, variants
 from chat.attachments import attachments_restore
 from chat.memberships import membership_join
 from chat.messages import message_create
+from chat.models import Attachment
 from chat.rooms import room_get_or_create
 from chat.selectors import LogLine, related_restore
 
@@ -76,6 +77,9 @@ def test_a_line_that_shows_more_than_a_shell_is_left_to_the_template(make_user):
     edited = posted(room, ana, "edited", at)
     edited.edited_at = at
     assert bubbles.fresh_line_html(LogLine(edited, new_day=False), name="") is None
+    attached = posted(room, ana, "with a file", at)
+    attachments_restore(attached, [Attachment(message_id=attached.pk, original_name="a.txt", size=1, file="a.txt")])
+    assert bubbles.fresh_line_html(LogLine(attached, new_day=False), name="") is None
     bare = posted(room, ana, "no html", at)
     bare.body_html = ""
     assert bubbles.fresh_line_html(LogLine(bare, new_day=False), name="") is None
@@ -91,4 +95,6 @@ def test_the_push_of_a_new_message_is_rendered_from_the_shell_as_the_template_wo
     line = LogLine.after(message, author_id=None, at=at)
     with mock.patch.object(bubbles, "fresh_line_html", return_value=None):
         expected = variants.message_push(line, name="Ana", present=None)["html"]
+    shell_html = bubbles.fresh_line_html(line, name="Ana")  # what the push puts in, not None
+    assert shell_html is not None and shell_html in expected
     assert variants.message_push(line, name="Ana", present=None)["html"] == expected
