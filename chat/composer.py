@@ -32,26 +32,32 @@ async def composer_submit(*, room, user, post: Post) -> MessageForm | None:
     Nothing raises: a refusal (invalid, too fast, archived room, a database failure) is the
     answer.
     """
-    form = MessageForm({"message": post.message, "key": post.key})
-    if not form.is_valid():
-        return form
+    data = {"message": post.message, "key": post.key}
+    cleaned = MessageForm.quick_clean(data)  # None: the form says whether, and why not
+    if cleaned is None:
+        form = MessageForm(data)
+        if not form.is_valid():
+            return form
+        cleaned = form.cleaned_data
     if not await message_rate_allowed(user.pk):
-        if await _already_stored(room=room, author=user, client_key=form.cleaned_data["key"]):
+        if await _already_stored(room=room, author=user, client_key=cleaned["key"]):
             return None
-        form.add_error(None, TOO_FAST)
-        return form
+        return _refused(data, TOO_FAST)
     try:
-        await message_create_async(
-            room=room, author=user, body=form.cleaned_data["message"], client_key=form.cleaned_data["key"]
-        )
+        await message_create_async(room=room, author=user, body=cleaned["message"], client_key=cleaned["key"])
     except ValidationError as error:
-        form = MessageForm.refused(message=post.message, error=" ".join(error.messages))
+        return MessageForm.refused(message=post.message, error=" ".join(error.messages))
     except DatabaseError:
         logger.exception("message not saved: room=%s user=%s", room.slug, user.pk)
-        form.add_error(None, NOT_SAVED)
-    else:
-        await message_rate_count(user.pk)
-        return None
+        return _refused(data, NOT_SAVED)
+    await message_rate_count(user.pk)
+    return None
+
+
+def _refused(data: dict, error) -> MessageForm:
+    """The composer's form bound to `data` (valid), with `error` added."""
+    form = MessageForm(data)
+    form.add_error(None, error)
     return form
 
 

@@ -49,6 +49,15 @@ class InviteForm(forms.Form):
 UNSTORABLE = _("That message has characters that cannot be sent.")
 
 
+def _storable(text: str) -> bool:
+    """Whether `text` encodes as UTF-8 (a lone surrogate does not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class MessageForm(forms.Form):
     """The composer. Its fields are `message`, as the htmx ws extension sends it in each frame,
     and `key`, the composer's idempotency key: a fresh UUID each time the composer is rendered
@@ -74,10 +83,8 @@ class MessageForm(forms.Form):
         characters such as zero-width or direction marks, or lone combining marks) or holds
         characters no database can store (a lone surrogate, e.g. from a JSON "\\ud800")."""
         text = self.cleaned_data["message"]
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise forms.ValidationError(UNSTORABLE, code="unstorable") from None
+        if not _storable(text):
+            raise forms.ValidationError(UNSTORABLE, code="unstorable")
         if all(unicodedata.category(character)[0] in "CZM" for character in text):
             raise forms.ValidationError(self.fields["message"].error_messages["required"], code="required")
         return text
@@ -99,6 +106,31 @@ class MessageForm(forms.Form):
         if key.variant != uuid.RFC_4122:
             raise forms.ValidationError(self.fields["key"].error_messages["invalid"], code="invalid")
         return key
+
+    @staticmethod
+    def quick_clean(data: dict) -> dict | None:
+        """The cleaned data of a composer frame's `data` (`message` and `key`, as the form takes
+        them) when they are plainly valid: what is_valid() and cleaned_data would give, without
+        binding a form (whose fields are deep-copied each time: a tenth of a message's server
+        CPU). None when they may not be (not a string, blank once stripped, too long, a null
+        character or one no database stores, a first character that shows nothing, a key that
+        is no canonical RFC 4122 UUID): bind the form then, for its errors. Tests hold the two
+        to the same answers."""
+        text, key = data.get("message"), data.get("key")
+        if not isinstance(text, str) or not isinstance(key, str) or len(key) != 36:
+            return None
+        text = text.strip()
+        if not text or len(text) > Message.BODY_MAX_LENGTH or "\x00" in text:
+            return None
+        if unicodedata.category(text[0])[0] in "CZM" or not (text.isascii() or _storable(text)):
+            return None
+        try:
+            key = uuid.UUID(key)
+        except ValueError:
+            return None
+        if key.variant != uuid.RFC_4122:
+            return None
+        return {"message": text, "key": uuid.uuid5(key, text)}
 
     @classmethod
     def refused(cls, *, message: str, error: str) -> "MessageForm":

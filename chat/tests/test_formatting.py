@@ -1,8 +1,10 @@
 """Message formatting (chat/formatting.py): each construct of the subset, what stays text, mentions."""
 
+import random
+
 import pytest
 
-from chat.formatting import mentioned_usernames, message_html
+from chat.formatting import CLEANER, MARKDOWN, PLAIN_RE, mentioned_usernames, message_html
 
 LINK_ATTRIBUTES = 'target="_blank" rel="nofollow noopener noreferrer"'
 
@@ -74,6 +76,63 @@ def test_an_autolink_in_angle_brackets_is_a_link():
 def test_headings_rules_tables_links_images_and_raw_html_stay_the_text_typed(source, html):
     """Outside the subset: shown as typed (raw HTML escaped), a URL in it still a bare link."""
     assert message_html(source) == html
+
+
+def _parsed(source: str) -> str:
+    """message_html's HTML by its two layers, as it is for text that is not plain prose."""
+    return CLEANER.clean(MARKDOWN.render(source, {"mentions": {}})).strip()
+
+
+def test_plain_prose_skips_the_parsers_and_gets_their_bytes():
+    """Text PLAIN_RE takes (words in any script, digits, , ; ! ? ¿ ¡ ' and single spaces) is
+    wrapped in a paragraph without Markdown or the sanitiser: for 3,000 random lines of those
+    characters, the result is byte for byte the parsers' own."""
+    generator = random.Random(20261123)
+    alphabet = "abcXYZ019 ,;!?¿¡'áÉñßçøлд漢字١٢²"
+    taken = 0
+    for _ in range(3000):
+        source = "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 30)))
+        if PLAIN_RE.fullmatch(source):
+            taken += 1
+            assert message_html(source) == _parsed(source) == f"<p>{source}</p>", source
+    assert taken > 300  # the generator made plain lines, not only others
+    assert message_html("¿Qué tal, Ñandú? ¡Bien! it's 2026") == "<p>¿Qué tal, Ñandú? ¡Bien! it's 2026</p>"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "a.b",
+        "see example.com",
+        "a_b_",
+        "*a*",
+        "~~a~~",
+        "`a`",
+        "a&amp;",
+        "<b>",
+        'a "b"',
+        "# a",
+        "- a",
+        "1) a",
+        "a\nb",
+        "a  b",
+        " a",
+        "a ",
+        "@ana",
+        "http://a",
+        "a\u00a0b",
+        "a\u200bb",
+        "a\u0301",
+        "a\\b",
+        "> a",
+        "a:b",
+    ],
+)
+def test_text_with_any_special_character_takes_the_parsers(source):
+    """Anything beyond plain prose (a character Markdown, linkify or HTML treats apart, a line
+    break, a doubled or edge space, an invisible or combining character) is parsed as before."""
+    assert not PLAIN_RE.fullmatch(source)
+    assert message_html(source) == _parsed(source)
 
 
 def test_blank_source_gives_empty_html():
