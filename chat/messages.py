@@ -22,11 +22,16 @@ STILL_SENDING = _("Your previous message was still being sent: send this one aga
 OTHER_ROOM = _("This composer's message went to another room: send it again.")
 
 
+# A new message's validation checks its text (Message.body's rules: not blank, at most
+# BODY_MAX_LENGTH). The room and author are objects in hand (no query for each foreign key), the
+# other fields are set here, the id is the database's and so are the constraints (unique seq and key).
+_NOT_VALIDATED = [field.name for field in Message._meta.fields if field.name != "body"]
+
+
 def _message_new(*, room: Room, author, body: str, client_key: uuid.UUID | None) -> Message:
-    """A message of `author` in `room`, validated (ValidationError), not saved; `created_at` now."""
+    """A message of `author` in `room`, its body validated (ValidationError), not saved; `created_at` now."""
     message = Message(room=room, author=author, body=body, client_key=client_key, created_at=timezone.now())
-    # The room and author are objects in hand: skip full_clean's query for each foreign key.
-    message.full_clean(exclude=["seq", "room", "author"], validate_constraints=False)
+    message.clean_fields(exclude=_NOT_VALIDATED)
     return message
 
 

@@ -31,7 +31,11 @@ class Variant(NamedTuple):
     @contextlib.contextmanager
     def active(self):
         """Render in this variant inside the block (Django's translation and time zone
-        overrides; what was active before is back after it, in this task or thread only)."""
+        overrides; what was active before is back after it, in this task or thread only).
+        Nothing to override when it is active already (a socket of the site's variant pushing)."""
+        if translation.get_language() == self.language and timezone.get_current_timezone_name() == self.zone:
+            yield
+            return
         with translation.override(self.language), timezone.override(zoneinfo.ZoneInfo(self.zone)):
             yield
 

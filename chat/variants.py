@@ -14,6 +14,7 @@ worked out again in each reader's time zone. See docs/architecture.md, "Variants
 
 import copy
 import datetime
+import functools
 import json
 import uuid
 
@@ -39,16 +40,21 @@ _memo: dict[tuple[str, "Variant"], str] = {}
 # A push's data: model instances as their columns (datetimes and UUIDs as strings), users as
 # [id, username, display name]. Rebuilt instances are never saved: they only fill templates.
 def _instance_data(instance: models.Model) -> dict:
-    data, deferred = {}, instance.get_deferred_fields()  # a deferred column would cost a query
-    for field in instance._meta.concrete_fields:
-        if field.attname not in deferred:
-            value = getattr(instance, field.attname)
+    data, values = {}, instance.__dict__  # a deferred column (not in it) would cost a query
+    for attname in _attnames(type(instance)):
+        if attname in values:
+            value = values[attname]
             if isinstance(value, uuid.UUID):
                 value = str(value)
             elif isinstance(value, datetime.date | datetime.time):
                 value = value.isoformat()
-            data[field.attname] = value
+            data[attname] = value
     return data
+
+
+@functools.cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 def _instance_from(model: type[models.Model], data: dict) -> models.Model:

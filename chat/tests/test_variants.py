@@ -244,3 +244,19 @@ def test_the_sites_variant_is_its_language_as_offered_and_its_time_zone(settings
     """LANGUAGE_CODE "en-us" is offered as "en"; the zone is TIME_ZONE."""
     settings.TIME_ZONE = "Europe/Lisbon"
     assert default_variant() == Variant("en", "Europe/Lisbon")
+
+
+def test_a_variant_made_active_inside_itself_or_another_leaves_each_as_it_was():
+    """Variant.active inside the same variant overrides nothing, and one inside another is
+    undone at its end: the language and time zone are the outer variant's again."""
+    from django.utils import translation
+
+    bogota, madrid = Variant("es", "America/Bogota"), Variant("en", "Europe/Madrid")
+    with bogota.active():
+        with bogota.active():
+            assert (translation.get_language(), timezone.get_current_timezone_name()) == ("es", "America/Bogota")
+            with madrid.active():
+                assert (translation.get_language(), timezone.get_current_timezone_name()) == ("en", "Europe/Madrid")
+            assert (translation.get_language(), timezone.get_current_timezone_name()) == ("es", "America/Bogota")
+        assert (translation.get_language(), timezone.get_current_timezone_name()) == ("es", "America/Bogota")
+    assert translation.get_language() != "es" or timezone.get_current_timezone_name() != "America/Bogota"
