@@ -17,7 +17,10 @@ class FileBasedCache(filebased.FileBasedCache):
     directory listing of all of them. Between counts the cache may pass MAX_ENTRIES by what is
     written meanwhile; the next count culls as Django's would."""
 
-    _next_cull = 0.0  # monotonic time of this process's next count
+    # Monotonic time of this process's next count, per cache directory: Django makes a cache
+    # instance per thread and per asyncio context (each socket's task has its own), so a time
+    # kept on the instance let every new socket count the whole directory again.
+    _next_culls: dict[str, float] = {}
 
     async def aget(self, key, default=None, version=None):
         """`get`, in the caller's event loop rather than through a thread (Django's default
@@ -27,7 +30,7 @@ class FileBasedCache(filebased.FileBasedCache):
 
     def _cull(self):
         now = time.monotonic()
-        if now < self._next_cull:
+        if now < self._next_culls.get(self._dir, 0.0):
             return
-        self._next_cull = now + CULL_SECONDS
+        self._next_culls[self._dir] = now + CULL_SECONDS
         super()._cull()

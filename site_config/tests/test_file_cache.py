@@ -25,6 +25,26 @@ def test_writes_count_the_caches_files_once_a_while_and_cull_past_the_limit(tmp_
     assert len(real_list()) == 31 - 30 // 2  # culled as Django's culls: half of them, at random
 
 
+def test_the_caches_of_other_sockets_on_one_directory_share_the_count(tmp_path, monkeypatch):
+    """Django makes a cache instance per thread and per asyncio context (each socket's task has
+    one): a new instance on the same directory does not count its files again before the time."""
+    clock = [5000.0]
+    monkeypatch.setattr(file_cache.time, "monotonic", lambda: clock[0])
+    listings = []
+    for n in range(20):
+        cache = file_cache.FileBasedCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 10}})
+        real_list = cache._list_cache_files
+        monkeypatch.setattr(cache, "_list_cache_files", lambda real_list=real_list: listings.append(1) or real_list())
+        cache.add(f"version{n}", n)
+    assert len(listings) == 1
+    clock[0] += file_cache.CULL_SECONDS
+    other = file_cache.FileBasedCache(str(tmp_path / "elsewhere"), {})
+    monkeypatch.setattr(other, "_list_cache_files", lambda: listings.append(1) or [])
+    other.add("version", 1)
+    cache.add("one-more", 1)
+    assert len(listings) == 3  # the other directory's own count, and this one's after the time
+
+
 async def test_an_async_read_is_made_in_the_callers_thread(tmp_path, monkeypatch):
     cache = file_cache.FileBasedCache(str(tmp_path), {})
     cache.set("version", "v1")
