@@ -1,7 +1,10 @@
 """The file cache of a machine without Redis counts its files to cull at most every CULL_SECONDS,
-not at every write, and still culls past MAX_ENTRIES; its async reads take no thread hop."""
+not at every write, and still culls past MAX_ENTRIES; its async reads take no thread hop; a
+file unchanged since it was read is not read again."""
 
+import os
 import threading
+import time
 
 from site_config import file_cache
 
@@ -54,3 +57,48 @@ async def test_an_async_read_is_made_in_the_callers_thread(tmp_path, monkeypatch
     assert await cache.aget("version") == "v1"
     assert await cache.aget("missing", "none") == "none"
     assert threads == [threading.current_thread()] * 2
+
+
+def _aged(cache, key, seconds):
+    """Make `key`'s file look last written `seconds` ago."""
+    path = cache._key_to_file(key)
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_an_unchanged_file_is_not_read_again_and_a_write_is_seen_at_once(tmp_path, monkeypatch):
+    """A value from a file written more than STABLE_SECONDS ago is kept while the file's inode,
+    time and size stay; a write (a new file) or a delete is seen at the next read."""
+    cache = file_cache.FileBasedCache(str(tmp_path), {})
+    cache.set("version", "v1")
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
+    assert cache.get("version") == "v1" and cache.get("version") == "v1"
+    assert len(opened) == 2  # written just now: read each time
+    _aged(cache, "version", 10)
+    assert [cache.get("version") for _ in range(5)] == ["v1"] * 5
+    assert len(opened) == 3  # read once more, then kept
+    cache.set("version", "v2")  # same size: a new file
+    assert cache.get("version") == "v2"
+    _aged(cache, "version", 10)
+    assert cache.get("version") == "v2"
+    cache.delete("version")
+    assert cache.get("version", "gone") == "gone"
+
+
+def test_a_kept_value_expires_and_a_mutable_one_is_never_kept(tmp_path, monkeypatch):
+    cache = file_cache.FileBasedCache(str(tmp_path), {})
+    clock = [time.time()]
+    monkeypatch.setattr(file_cache.time, "time", lambda: clock[0])
+    cache.set("short", "s", timeout=60)
+    cache.set("listed", ["a"], timeout=None)
+    _aged(cache, "short", 10)
+    _aged(cache, "listed", 10)
+    assert cache.get("short") == "s"
+    got = cache.get("listed")
+    got.append("changed by a caller")
+    assert cache.get("listed") == ["a"]
+    clock[0] += 61
+    assert cache.get("short", "expired") == "expired"
+    assert not os.path.exists(cache._key_to_file("short"))  # deleted, as Django's get deletes it
