@@ -24,32 +24,46 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
+# Django makes a cache instance, and with it a client, per thread and per asyncio context (each
+# socket's task has its own: asgiref's Local), so what is made for reuse is kept here, per
+# process, by server and options: connection pools and their clients, and each event loop's
+# asyncio client. Kept on the instance, every socket opened a pool and a connection of its own.
+_pools: dict[tuple[str, str], object] = {}  # (server URL, options) -> redis.ConnectionPool
+_clients: dict[int, object] = {}  # id(pool) -> redis.Redis
+_loop_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], redis.asyncio.Redis]]" = (
+    weakref.WeakKeyDictionary()
+)
+
 
 class RedisCacheClient(DjangoRedisCacheClient):
-    """Django's client, keeping the redis.Redis it makes for each connection pool, and a
-    redis.asyncio.Redis per event loop for the async methods (on the first server, which takes
-    the writes: replicas may lag a version just bumped)."""
+    """Django's client, whose connection pools and the redis.Redis for each are the process's
+    (above), with a redis.asyncio.Redis per event loop for the async methods (on the first
+    server, which takes the writes: replicas may lag a version just bumped)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}
-        self._loop_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    def _get_connection_pool(self, write):
+        server = self._servers[self._get_connection_pool_index(write)]
+        key = (server, repr(sorted(self._pool_options.items())))
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = self._pool_class.from_url(server, **self._pool_options)
+        return pool
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
+        client = _clients.get(id(pool))
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = _clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
     def loop_client(self) -> redis.asyncio.Redis:
         """The running loop's asyncio client (made at its first use), with the sync pools'
         options but their parser (a synchronous class)."""
-        loop = asyncio.get_running_loop()
-        client = self._loop_clients.get(loop)
+        clients = _loop_clients.setdefault(asyncio.get_running_loop(), {})
+        key = (self._servers[0], repr(sorted(self._pool_options.items())))
+        client = clients.get(key)
         if client is None:
             options = {name: value for name, value in self._pool_options.items() if name != "parser_class"}
-            client = self._loop_clients[loop] = redis.asyncio.Redis.from_url(self._servers[0], **options)
+            client = clients[key] = redis.asyncio.Redis.from_url(self._servers[0], **options)
         return client
 
     async def aget(self, key, default):

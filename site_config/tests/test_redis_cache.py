@@ -1,5 +1,6 @@
 """site_config.redis_cache: Django's Redis cache with one client per pool, kept, still a cache."""
 
+import asyncio
 import os
 
 import pytest
@@ -36,3 +37,18 @@ async def test_the_async_methods_run_on_the_loop_and_share_the_sync_ones_keys(mo
     await cache.aset("gone", 4, 0)  # a timeout of 0 deletes, as set's does
     assert cache.get("gone") is None
     cache.delete_many(["k", "other"])
+
+
+async def test_the_caches_of_other_sockets_share_one_pool_and_one_loop_client():
+    """Django makes a cache instance per asyncio context (each socket's task has one): the
+    instances all take the process's pool and sync client and this loop's asyncio client, not a
+    connection each."""
+
+    async def a_socket():
+        cache = RedisCache(REDIS_URL, {"KEY_PREFIX": "test-redis-cache-shared"})
+        await cache.aget("anything")
+        return cache._cache.get_client(), cache._cache.loop_client()
+
+    found = await asyncio.gather(*(asyncio.create_task(a_socket()) for _ in range(3)))
+    assert len({id(client) for client, _ in found}) == 1
+    assert len({id(loop_client) for _, loop_client in found}) == 1
