@@ -19,8 +19,9 @@ The channel layer only carries news: the database is the source of truth, and a 
 misses an event repairs the gap at its next event or sync. So a send that fails (Redis away) is
 logged and dropped here, never raised into the service or the socket that asked for it.
 Synchronous senders are for services, called once the change is committed. A `push` is
-variants.push's {"html", "variant", "again"}: rendered in the site's default variant whatever
-the sender has active, and again per other variant by the sockets (variants.push_html).
+variants.push's {"html", "variant", "again", "rendered"}: rendered in the site's default variant
+whatever the sender has active and in the other variants known present, and again per other
+variant by the sockets (variants.push_html).
 """
 
 import asyncio
@@ -42,7 +43,7 @@ from accounts.profiles import display_name_recent
 from . import variants
 from .outages import Breaker
 from .selectors import LogLine
-from .variant_rooms import variants_in, variants_in_async
+from .variant_rooms import variant_rooms_enabled, variants_in, variants_in_async
 
 logger = logging.getLogger(__name__)
 
@@ -161,11 +162,18 @@ def message_broadcast(*, line: LogLine, mentioned: list[int] | None = None) -> N
 
 async def message_broadcast_async(*, line: LogLine, name: str) -> None:
     """message_broadcast of a message that mentions no one, from the event loop, its author's
-    display name `name` (no query here)."""
-    message = line.message
-    present = await variants_in_async(message.room_id)
-    push = variants.message_push(line, name=name, present=present)
-    await group_send(members_group(message.room), _message_event(line, None, push))
+    display name `name` (no query here). With the in-memory layer, the push is rendered in each
+    variant of the room's sockets (the process's hub has them all) and carries no data to render
+    it again (variants.push's `again`): a socket left out, one that joined since, reads the
+    message from the database (RoomConsumer.chat_message)."""
+    from .hub import hub  # which sends through this module
+
+    message, group = line.message, members_group(line.message.room)
+    if variant_rooms_enabled():
+        push = variants.message_push(line, name=name, present=await variants_in_async(message.room_id))
+    else:  # one process: its hub has every socket of the room, so the push needs no data to render again
+        push = variants.message_push(line, name=name, present=hub().variants(group), again=False)
+    await group_send(group, _message_event(line, None, push))
 
 
 def _message_event(line: LogLine, mentioned: list[int] | None, push: dict) -> dict:

@@ -29,11 +29,13 @@ class Cursor:
         claiming more than that is held to it)."""
         self.seq = min(after, last_seq)
 
-    def receive(self, seq: int) -> Verdict:
-        """The verdict on a live event for message `seq`; FORWARD moves the cursor to it."""
+    def receive(self, seq: int, *, readable: bool = True) -> Verdict:
+        """The verdict on a live event for message `seq`; FORWARD moves the cursor to it. An event
+        not `readable` here (its push left this socket's variant out) is a GAP where it would be
+        forwarded: the catch-up reads it."""
         if self.seq is None or seq <= self.seq:
             return Verdict.DROP
-        if seq == self.seq + 1:
+        if seq == self.seq + 1 and readable:
             self.seq = seq
             return Verdict.FORWARD
         return Verdict.GAP

@@ -70,6 +70,11 @@ class Hub:
         for sockets in self.groups.values():
             sockets.pop(socket, None)
 
+    def variants(self, group: str) -> list[str]:
+        """The variants (their keys) of `group`'s local sockets, each once: with the in-memory
+        layer, of every socket that can take the group's next event."""
+        return list({socket.variant_key: None for socket in self.groups.get(group, ())})
+
     async def renew(self, groups: list[str]) -> None:
         """Subscribe the hub to `groups` again (a socket's sync): nothing for a layer that kept
         them, a new subscription after the layer was away or came back empty."""

@@ -7,8 +7,10 @@ A push to a group is rendered once by its sender, in the site's default variant,
 other variant its room's page has (chat.variant_rooms, with Redis). It carries the plain data
 it was rendered from too (`again`: one JSON string, which the in-memory layer's copy per socket
 and Redis's msgpack pass as one value): a socket of a variant the sender did not render renders
-it from that data, without a query, once per variant and process (a memo: `push_html`). So a
-push is never rendered once per recipient, and a message's day separator and grouping are
+it from that data, without a query, once per variant and process (a memo: `push_html`). A new
+message sent from a socket with the in-memory layer is rendered for every variant of the room's
+sockets (its process's hub has them all) and carries no data: a socket left out reads it from
+the database, as a gap. So a push is never rendered once per recipient, and a message's day separator and grouping are
 worked out again in each reader's time zone. See docs/architecture.md, "Variants".
 """
 
@@ -103,26 +105,29 @@ RENDERERS = {
 }
 
 
-def push(kind: str, data: dict, *, render=None, present: list[str] | None = None) -> dict:
+def push(kind: str, data: dict | None, *, render=None, present: list[str] | None = None, again: bool = True) -> dict:
     """The fields a group event carries for a push of `kind` (a key of RENDERERS) made from
     `data` (JSON-able): `html`, rendered here in the site's default variant (whatever the caller
     has active: a poster's language never leaks to others; by `render()`, if given, which must
-    give what RENDERERS[kind](data) would, from objects in hand), the `variant` it is in (its key),
-    `again`, the JSON of kind, data and a key unique to this push, for the sockets of other
-    variants (push_html), and with `present` (the variants on the room's page, as
-    variant_rooms.variants_in or variants_in_async read them), `rendered`: the push in each of
-    those other than the default (chat.variant_rooms)."""
+    give what RENDERERS[kind](data) would in the active variant, from objects in hand), the
+    `variant` it is in (its key), with `again`, the JSON of kind, data and a key unique to this
+    push, for the sockets of other variants (push_html), and with `present` (the variants on the
+    room's page, as variant_rooms.variants_in or variants_in_async read them), `rendered`: the
+    push in each of those other than the default (chat.variant_rooms). Without `again` (`data`
+    then unused), a socket of a variant left out has nothing to render: push_readable."""
     variant = default_variant()
+    render = render or (lambda: RENDERERS[kind](data))
     with variant.active():
-        html = render() if render else RENDERERS[kind](data)
-    again = json.dumps({"kind": kind, "key": uuid.uuid4().hex, "data": data}, separators=(",", ":"))
-    fields = {"html": html, "variant": variant.key, "again": again}
+        html = render()
+    fields = {"html": html, "variant": variant.key}
+    if again:
+        fields["again"] = json.dumps({"kind": kind, "key": uuid.uuid4().hex, "data": data}, separators=(",", ":"))
     if present is not None:
         fields["rendered"] = {}  # even empty: a socket left out notes its variant again (variant_missed)
         for key in present:
             if key != variant.key:
                 with Variant(*key.split(" ", 1)).active():
-                    fields["rendered"][key] = RENDERERS[kind](data)
+                    fields["rendered"][key] = render()
     return fields
 
 
@@ -144,19 +149,24 @@ def message_data(line: LogLine, name: str) -> dict:
     return data
 
 
-def message_push(line: LogLine, *, name: str, present: list[str] | None) -> dict:
-    """push() of a new message (`line`, as selectors.LogLine.after made it: message_data), its
-    author's display name `name`, for the variants `present` (as push()'s). No query."""
+def message_push(line: LogLine, *, name: str, present: list[str] | None, again: bool = True) -> dict:
+    """push() of a new message (`line`, as selectors.LogLine.after made it: message_data, made
+    only with `again`), its author's display name `name`, for the variants `present` (as
+    push()'s): each told against the message before it in its own time zone. No query."""
 
     def render() -> str:
         from . import bubbles  # which imports reactions, which registers in RENDERERS: imported by then
 
-        html = bubbles.fresh_line_html(line, name=name)  # None: more than a shell shows
+        # The line as the active variant tells it (its day separator, its group), not as the
+        # poster's did: the same two messages can be a day apart in one zone and not in another.
+        told = LogLine.after(line.message, author_id=line.previous_author_id, at=line.previous_at)
+        html = bubbles.fresh_line_html(told, name=name)  # None: more than a shell shows
         if html is not None:
             return fragments.messages_append(lines_html=html, cursor=line.message.seq)
         return fragments.messages_append(lines=[_line_shown(line, name)], cursor=line.message.seq, fresh=True)
 
-    return push("message", message_data(line, name), render=render, present=present)
+    data = message_data(line, name) if again else None
+    return push("message", data, render=render, present=present, again=again)
 
 
 def _line_shown(line: LogLine, name: str) -> LogLine:
@@ -192,15 +202,26 @@ def members_push(*, room: Room, members: list, members_count: int, online_ids: l
     return push("members", data, present=variants_in(room.pk))
 
 
+def push_readable(event: dict, variant: Variant | None) -> bool:
+    """Whether push_html can give `event` (made by push()) for a socket of `variant`: it was
+    rendered for it, or carries `again` to render it from."""
+    if variant is None or event["variant"] == variant.key or "again" in event:
+        return True
+    return variant.key in event.get("rendered", ())
+
+
 def push_html(event: dict, variant: Variant | None) -> str:
-    """The bytes of the pushed `event` (made by push()) for a socket of `variant` (None: the
-    site's): the event's own html in its variant, or as its sender rendered it for `variant`,
-    else rendered again from its data, once per variant and process (a memo of the MEMO_SIZE
-    latest)."""
+    """The bytes of the pushed `event` (made by push(); push_readable for `variant`) for a socket
+    of `variant` (None: the site's): the event's own html in its variant, or as its sender
+    rendered it for `variant`, else rendered again from its data, once per variant and process (a
+    memo of the MEMO_SIZE latest)."""
     if variant is None or event["variant"] == variant.key:
         return event["html"]
+    html = event.get("rendered", {}).get(variant.key)
+    if html is not None:
+        return html
     key = (event["again"], variant)
-    html = event.get("rendered", {}).get(variant.key) or _memo.get(key)
+    html = _memo.get(key)
     if html is None:
         again = json.loads(event["again"])
         with variant.active():

@@ -185,12 +185,12 @@ class RoomConsumer(SidebarConsumer):
             await self.catch_up_changes()
 
     async def chat_message(self, event):
-        """A message saved in one of the user's rooms: this room's is forwarded if it is the
-        next one in order (a gap is caught up); another room's goes to the sidebar."""
+        """A message saved in one of the user's rooms: this room's is forwarded if it is the next
+        in order (a gap, or a push not rendered for this variant, is read); another room's goes to the sidebar."""
         if event["room"] != self.room.pk:
             await super().chat_message(event)
             return
-        verdict = self.cursor.receive(event["seq"])
+        verdict = self.cursor.receive(event["seq"], readable=variants.push_readable(event, self.variant))
         if verdict is Verdict.FORWARD:
             await self.send(text_data=variants.push_html(event, self.variant))
             if variant_missed(event, self.variant.key):

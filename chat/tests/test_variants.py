@@ -107,17 +107,19 @@ def as_the_page_shows(room, seq: int, variant: Variant) -> str:
 async def test_each_reader_gets_the_others_message_in_their_own_language_zone_and_day(make_user, clock):
     """Bea (es, America/Bogota) and Max (en, Europe/Madrid): a message after Madrid's midnight but
     before Bogotá's starts a day for Max only, one after Bogotá's midnight for Bea only; each
-    push is what each one's page would show."""
+    push is what each one's page would show. Ana, of the site's variant (UTC), is told Bea's
+    message against Ana's midnight, not Bea's."""
     ana, bea, max_ = [
         await person(make_user, name, variant) for name, variant in (("ana", None), ("bea", BOGOTA), ("max", MADRID))
     ]
     room = await create_room("Lobby")
     await database_sync_to_async(add_message)(room, ana, "good evening", created_at=EVENING)
-    beas, maxs = await open_tab(room, bea), await open_tab(room, max_)
+    anas, beas, maxs = await open_tab(room, ana), await open_tab(room, bea), await open_tab(room, max_)
 
     clock.at = MADRID_AFTER_MIDNIGHT
     await beas.send_to(text_data=post_frame("still Thursday here"))
-    for_max, for_bea = await message_push(maxs), await message_push(beas)
+    for_max, for_bea, for_ana = await message_push(maxs), await message_push(beas), await message_push(anas)
+    assert for_ana == await as_the_page_shows(room, 2, default_variant()) and 'id="day-2025-11-21"' in for_ana
     assert for_max == await as_the_page_shows(room, 2, MADRID)
     assert for_bea == await as_the_page_shows(room, 2, BOGOTA)
     assert 'id="day-2025-11-21"' in for_max and "Friday" in for_max and time_shown(for_max) == "5:30 AM"
@@ -131,7 +133,7 @@ async def test_each_reader_gets_the_others_message_in_their_own_language_zone_an
     assert 'id="day-2025-11-21"' in for_bea and "viernes" in for_bea.lower() and "Friday" not in for_bea
     assert re.match(r"(00|12):30", time_shown(for_bea))
     assert "day-separator" not in for_max and time_shown(for_max) == "6:30 AM"
-    for socket in (beas, maxs):
+    for socket in (anas, beas, maxs):
         await socket.disconnect()
 
 
