@@ -67,7 +67,8 @@ class HandshakeAuthMiddleware(AuthMiddleware):
     """Channels' AuthMiddleware (the same rules: the session's user if its backend and session
     hash still hold, else AnonymousUser; see channels.auth.get_user), answered from this
     process's remembered read of the session when that read is still current (the module), and
-    setting `scope["auth_read_at"]`. Needs Channels' SessionMiddleware around it and the
+    setting `scope["auth_read_at"]`. `scope["user"]` is the user itself, read at the handshake,
+    not Channels' lazy proxy of it. Needs Channels' SessionMiddleware around it and the
     session engine site_config.sessions (whose store keeps the expiry it loaded).
 
     The socket's first access check reads the user's version once more, after joining the user's
@@ -79,7 +80,7 @@ class HandshakeAuthMiddleware(AuthMiddleware):
         read = _reads.get(key) if key else None
         if read is not None and await _still_current(read, now):
             _reads.move_to_end(key)
-            scope["user"]._wrapped = pickle.loads(read.user)
+            scope["user"] = pickle.loads(read.user)
             session.expire_date = datetime.fromtimestamp(read.expiry, tz=UTC)
             scope["auth_read_at"] = read.read_at
             return
@@ -87,6 +88,7 @@ class HandshakeAuthMiddleware(AuthMiddleware):
         scope["auth_read_at"] = now
         await super().resolve_scope(scope)  # Channels' read: the session, then the user
         user, expiry = scope["user"]._wrapped, getattr(session, "expire_date", None)
+        scope["user"] = user  # no proxy: its every attribute read was a Python call (2% of a message)
         if key and user.is_authenticated and expiry is not None and session.session_key == key:
             _remember(key, SessionRead(pickle.dumps(user), user.pk, expiry.timestamp(), now))
 

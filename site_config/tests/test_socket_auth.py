@@ -28,7 +28,7 @@ class Seen:
         self.scopes = []
 
     async def __call__(self, scope, receive, send):
-        self.scopes.append((scope["user"]._wrapped, scope["auth_read_at"]))
+        self.scopes.append((scope["user"], scope["auth_read_at"]))
 
 
 @pytest.fixture
@@ -75,6 +75,7 @@ async def test_a_second_handshake_takes_the_first_ones_read_when_the_version_is_
     assert len(reads) == 1
     (first, first_at), (second, second_at), (third, _) = seen.scopes
     assert first.pk == second.pk == third.pk == ana.pk and second.is_authenticated
+    assert type(first) is type(second) is type(ana)  # the user itself, not a lazy proxy of it
     assert first is not second and second is not third  # each socket its own user to change
     assert profile_loaded(second)  # read with the user, as the backend does: no query for it
     assert second_at == first_at  # the read's time, for the first access check
