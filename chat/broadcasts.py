@@ -163,17 +163,17 @@ def message_broadcast(*, line: LogLine, mentioned: list[int] | None = None) -> N
 async def message_broadcast_async(*, line: LogLine, name: str) -> None:
     """message_broadcast of a message that mentions no one, from the event loop, its author's
     display name `name` (no query here). With the in-memory layer, the push is rendered in each
-    variant of the room's sockets (the process's hub has them all) and carries no data to render
+    variant of the room page's sockets (the process's hub has them all) and carries no data to render
     it again (variants.push's `again`): a socket left out, one that joined since, reads the
     message from the database (RoomConsumer.chat_message)."""
     from .hub import hub  # which sends through this module
 
-    message, group = line.message, members_group(line.message.room)
+    room = line.message.room
     if variant_rooms_enabled():
-        push = variants.message_push(line, name=name, present=await variants_in_async(message.room_id))
-    else:  # one process: its hub has every socket of the room, so the push needs no data to render again
-        push = variants.message_push(line, name=name, present=hub().variants(group), again=False)
-    await group_send(group, _message_event(line, None, push))
+        push = variants.message_push(line, name=name, present=await variants_in_async(room.pk))
+    else:  # one process: its hub has every socket on the room's page (the sidebars take no HTML)
+        push = variants.message_push(line, name=name, present=hub().variants(page_group(room)), again=False)
+    await group_send(members_group(room), _message_event(line, None, push))
 
 
 def _message_event(line: LogLine, mentioned: list[int] | None, push: dict) -> dict:

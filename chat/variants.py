@@ -8,13 +8,14 @@ other variant its room's page has (chat.variant_rooms, with Redis). It carries t
 it was rendered from too (`again`: one JSON string, which the in-memory layer's copy per socket
 and Redis's msgpack pass as one value): a socket of a variant the sender did not render renders
 it from that data, without a query, once per variant and process (a memo: `push_html`). A new
-message sent from a socket with the in-memory layer is rendered for every variant of the room's
-sockets (its process's hub has them all) and carries no data: a socket left out reads it from
-the database, as a gap. So a push is never rendered once per recipient, and a message's day separator and grouping are
-worked out again in each reader's time zone. See docs/architecture.md, "Variants".
+message sent from a socket with the in-memory layer is rendered for every variant on the room's
+page (its process's hub has every socket) and carries no data: a socket left out reads it from
+the database, as a gap. So a push is never rendered once per recipient, and a message's day
+separator and grouping are worked out again in each reader's time zone. See docs/architecture.md, "Variants".
 """
 
 import copy
+import dataclasses
 import datetime
 import functools
 import json
@@ -163,24 +164,24 @@ def message_push(line: LogLine, *, name: str, present: list[str] | None, again: 
         html = bubbles.fresh_line_html(told, name=name)  # None: more than a shell shows
         if html is not None:
             return fragments.messages_append(lines_html=html, cursor=line.message.seq)
-        return fragments.messages_append(lines=[_line_shown(line, name)], cursor=line.message.seq, fresh=True)
+        return fragments.messages_append(lines=[_line_shown(told, name)], cursor=line.message.seq, fresh=True)
 
     data = message_data(line, name) if again else None
     return push("message", data, render=render, present=present, again=again)
 
 
 def _line_shown(line: LogLine, name: str) -> LogLine:
-    """`line` (a new message's) told again in the active variant (its day and group), as
-    _line_from(its data) would, from the objects in hand rather than rebuilt from the data (a
-    sixth of a message's server CPU): a copy of its message, with no reactions yet and its
-    attachments as restored, whose author (a copy: a socket's user lives long) shows display
-    name `name`. No query."""
+    """`line` (a new message's, told in the active variant: its day and group) as
+    _line_from(its data) would make it, from the objects in hand rather than rebuilt from the
+    data (a sixth of a message's server CPU): with a copy of its message, with no reactions yet
+    and its attachments as restored, whose author (a copy: a socket's user lives long) shows
+    display name `name`. No query."""
     message = copy.copy(line.message)
     message.__dict__["_prefetched_objects_cache"] = dict(getattr(line.message, "_prefetched_objects_cache", {}))
     related_restore(message, "reactions", [])
     message.author = copy.copy(line.message.author)
     message.author.profile = Profile(display_name=name)
-    return LogLine.after(message, author_id=line.previous_author_id, at=line.previous_at)
+    return dataclasses.replace(line, message=message)
 
 
 def presence_push(*, shown: list | None, total: int) -> dict:
