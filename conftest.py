@@ -46,7 +46,7 @@ def nothing_remembered_from_earlier_tests():
     from chat.latest import latest_forget
     from chat.message_store import store_connections_close
     from chat.reactions import bars_forget
-    from site_config.socket_auth import session_reads_forget
+    from site_config.session_reads import session_reads_forget
 
     display_name_forget()
     lines_forget()

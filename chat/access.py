@@ -97,6 +97,34 @@ async def access_version_read(user_id: int) -> str | None:
     return await _cached(None, "aget", _version_key(user_id))
 
 
+def access_version_get(user_id: int) -> str | None:
+    """access_version_read, from synchronous code."""
+    if not cache_breaker.allows():
+        return None
+    try:
+        version = cache.get(_version_key(user_id))
+    except CACHE_ERRORS as error:
+        cache_breaker.failed(error)
+        return None
+    cache_breaker.succeeded()
+    return version
+
+
+def access_version_ensure(user_id: int) -> None:
+    """Give user `user_id` an access version, made now, if they have none (never bumped, or the
+    cache lost it): a read of their session made before this call may then vouch for it once the
+    version is older than CLOCK_SKEW_SECONDS (site_config.session_reads), since an ending
+    committed after that read bumps it, or bumped it already and this keeps that one.
+    Synchronous; one cache write at most; nothing with the cache away."""
+    if not cache_breaker.allows():
+        return
+    try:
+        if cache.get(_version_key(user_id)) is None:  # a read, cheaper than add's
+            cache.add(_version_key(user_id), _version_new(), timeout=None)
+    except CACHE_ERRORS as error:
+        cache_breaker.failed(error)
+
+
 async def _version_add(user_id: int, version: str) -> bool:
     return await _cached(False, "aadd", _version_key(user_id), version, timeout=None)
 

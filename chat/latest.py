@@ -1,5 +1,5 @@
-"""The latest page of each room, read and rendered once per process for what it shows, not
-once per page view.
+"""What a room's page shows alike to every reader, read (and rendered) once per process, not once
+per page view: its latest history and its member list.
 
 Opening a room shows its latest history (selectors.message_history): three queries and the
 objects of 50 messages, their authors, reactions and attachments, then each line's bubble
@@ -17,11 +17,15 @@ may change it:
 - the reader's language, time zone and today (its "Today" and times), the room's slug (the
   permalinks) and the page's size.
 
-A version is read before the history, so a change committed meanwhile is at worst kept under
+`latest_members` keeps the member list (selectors.room_members: users with their profiles, and
+the count) the same way, keyed by the room's *members version* (`members_changed`: a membership
+made or deleted, by whatever path: chat/signals.py) and every room's log version (names).
+
+A version is read before what it keys, so a change committed meanwhile is at worst kept under
 the version before it, and read again at the next view. A lost version (the cache evicted or
-emptied) is made anew, and a kept page is read again after MEMO_SECONDS whatever the versions
-say: a change the cache missed (Redis away when it was made, a raw SQL update) shows within
-that time. With the cache away, every view reads the database, as before.
+emptied) is made anew, and a kept page or list is read again after MEMO_SECONDS whatever the
+versions say: a change the cache missed (Redis away when it was made, a raw SQL update) shows
+within that time. With the cache away, every view reads the database, as before.
 """
 
 import dataclasses
@@ -37,18 +41,32 @@ from django.utils import timezone, translation
 
 from . import bubbles
 from .access import CACHE_ERRORS
-from .selectors import LogLine, message_history
+from .selectors import LogLine, message_history, room_members
 
 logger = logging.getLogger(__name__)
 
-MEMO_SIZE = 128  # pages kept per process, the least recently used forgotten
-MEMO_SECONDS = 60.0  # a kept page is read again after this long, whatever the versions say
+MEMO_SIZE = 128  # pages and member lists kept per process, the least recently used forgotten
+MEMO_SECONDS = 60.0  # a kept page or list is read again after this long, whatever the versions say
 EVERY_ROOM = "all"
-_memo: "OrderedDict[tuple, tuple[float, list[LogLine]]]" = OrderedDict()
+_memo: "OrderedDict[tuple, tuple[float, object]]" = OrderedDict()  # a page's lines, a room's members
 
 
 def _version_key(scope) -> str:
     return f"tertulia:log:v1:{scope}"
+
+
+def _members_key(room_id: int) -> str:
+    return f"tertulia:members:v1:{room_id}"
+
+
+def _bump_on_commit(key: str) -> None:
+    def bump():
+        try:
+            cache.set(key, uuid.uuid4().hex, timeout=None)
+        except CACHE_ERRORS as error:
+            logger.warning("version %s not changed: cache away (%r)", key, error)
+
+    transaction.on_commit(bump)
 
 
 def log_changed(room_id: int | None = None) -> None:
@@ -57,21 +75,17 @@ def log_changed(room_id: int | None = None) -> None:
     line without moving the room's `last_seq` or `last_change_seq`: a reaction, a display name,
     a message saved or deleted outside chat.edits. With the cache away, logged (kept pages
     are read again within MEMO_SECONDS)."""
-    scope = EVERY_ROOM if room_id is None else room_id
-
-    def bump():
-        try:
-            cache.set(_version_key(scope), uuid.uuid4().hex, timeout=None)
-        except CACHE_ERRORS as error:
-            logger.warning("log version not changed, room=%s: cache away (%r)", scope, error)
-
-    transaction.on_commit(bump)
+    _bump_on_commit(_version_key(EVERY_ROOM if room_id is None else room_id))
 
 
-def _versions(room_id: int) -> tuple[str, str] | None:
-    """The log versions of room `room_id` and of every room, made if missing; None if the cache
-    is away."""
-    keys = [_version_key(room_id), _version_key(EVERY_ROOM)]
+def members_changed(room_id: int) -> None:
+    """Once the current transaction commits (now, outside one): room `room_id`'s member list is
+    read again at its next view, in every process. With the cache away, logged."""
+    _bump_on_commit(_members_key(room_id))
+
+
+def _versions(keys: list[str]) -> list[str] | None:
+    """The versions under `keys`, each made if missing; None if the cache is away."""
     try:
         found = cache.get_many(keys)
         for key in keys:
@@ -81,7 +95,23 @@ def _versions(room_id: int) -> tuple[str, str] | None:
     except CACHE_ERRORS as error:
         logger.info("latest page not kept: cache away (%r)", error)
         return None
-    return found[keys[0]], found[keys[1]]
+    return [found[key] for key in keys]
+
+
+def _kept(key: tuple):
+    """What is kept under `key`, if kept less than MEMO_SECONDS ago, else None."""
+    kept = _memo.get(key)
+    if kept is not None and time.monotonic() - kept[0] < MEMO_SECONDS:
+        _memo.move_to_end(key)
+        return kept[1]
+    return None
+
+
+def _keep(key: tuple, value) -> None:
+    _memo[key] = (time.monotonic(), value)
+    _memo.move_to_end(key)
+    if len(_memo) > MEMO_SIZE:
+        _memo.popitem(last=False)
 
 
 def latest_history(room) -> list[LogLine]:
@@ -90,22 +120,32 @@ def latest_history(room) -> list[LogLine]:
     memo when nothing it shows changed since it was read (module docstring), else read and
     rendered now and kept. `room` must be read for this request (its `last_seq` and
     `last_change_seq` are the key). The lines may be shared with other views: read them only."""
-    versions = _versions(room.pk)
+    versions = _versions([_version_key(room.pk), _version_key(EVERY_ROOM)])
     if versions is None:
         return message_history(room=room)
     variant = (translation.get_language(), timezone.get_current_timezone_name(), timezone.localdate())
-    key = (room.pk, room.slug, room.last_seq, room.last_change_seq, *versions, *variant, settings.CHAT_HISTORY_LIMIT)
-    kept = _memo.get(key)
-    now = time.monotonic()
-    if kept is not None and now - kept[0] < MEMO_SECONDS:
-        _memo.move_to_end(key)
-        return kept[1]
-    lines = [dataclasses.replace(line, html=bubbles.line_html(line)) for line in message_history(room=room)]
-    _memo[key] = (now, lines)
-    _memo.move_to_end(key)
-    if len(_memo) > MEMO_SIZE:
-        _memo.popitem(last=False)
+    seqs = (room.last_seq, room.last_change_seq)
+    key = ("log", room.pk, room.slug, *seqs, *versions, *variant, settings.CHAT_HISTORY_LIMIT)
+    lines = _kept(key)
+    if lines is None:
+        lines = [dataclasses.replace(line, html=bubbles.line_html(line)) for line in message_history(room=room)]
+        _keep(key, lines)
     return lines
+
+
+def latest_members(room) -> tuple[list, int]:
+    """selectors.room_members(room): from this process's memo when no membership of `room` was
+    made or deleted and no name changed since it was read (the module docstring), else read now
+    and kept. The users may be shared with other views: read them only."""
+    versions = _versions([_members_key(room.pk), _version_key(EVERY_ROOM)])
+    if versions is None:
+        return room_members(room)
+    key = ("members", room.pk, *versions)
+    members = _kept(key)
+    if members is None:
+        members = room_members(room)
+        _keep(key, members)
+    return members
 
 
 def latest_forget() -> None:

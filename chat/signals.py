@@ -3,7 +3,8 @@
 check (chat/access.py): a log-out or an expired session deleted, a deactivation or password
 change, a membership removed. And whatever changes how a kept latest page looks (chat.latest)
 without moving its room's seqs changes a log version: a message saved or deleted outside
-chat.edits, a display name, a username, a deleted user (their reactions go)."""
+chat.edits, a display name, a username, a deleted user (their reactions go); and a membership
+made or deleted changes its room's members version (the member list its page keeps)."""
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
@@ -16,7 +17,7 @@ from accounts.models import Profile
 
 from .access import access_version_bump
 from .broadcasts import user_sockets_check
-from .latest import log_changed
+from .latest import log_changed, members_changed
 from .models import Membership, Message
 
 
@@ -81,7 +82,15 @@ def session_deleted(sender, instance, **kwargs):
         _access_changed(int(user_id))
 
 
+@receiver(post_save, sender=Membership)
+def membership_saved(sender, instance, created, **kwargs):
+    """A member joined or was invited, by whatever path: their room's member list changed."""
+    if created:
+        members_changed(instance.room_id)
+
+
 @receiver(post_delete, sender=Membership)
 def membership_deleted(sender, instance, **kwargs):
     """A member removed, or leaving, by whatever path (the service, the admin's inline)."""
     _access_changed(instance.user_id)
+    members_changed(instance.room_id)

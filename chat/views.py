@@ -16,7 +16,7 @@ from . import fragments
 from .composer import composer_submit
 from .forms import MessageForm, RoomForm, RoomSettingsForm
 from .frames import Post
-from .latest import latest_history
+from .latest import latest_history, latest_members
 from .memberships import membership_join, membership_mark_read
 from .models import Room
 from .ratelimits import action_allowed
@@ -27,7 +27,6 @@ from .selectors import (
     messages_before,
     room_exists,
     room_index,
-    room_members,
     room_title,
     rooms_visible_to,
 )
@@ -112,7 +111,7 @@ def _room_page(request, room, *, lines=None, form=None, highlight: int | None = 
     if entry is not None and last_read_seq < cursor:  # a marker only moves forward: else no UPDATE
         membership_mark_read(room=room, user=request.user, seq=cursor)
     sidebar.move(room.pk, last_seq=cursor, last_read_seq=cursor)
-    members, members_count = room_members(room)
+    members, members_count = latest_members(room)
     context = {
         "room": room,
         "title": room_title(room, request.user),

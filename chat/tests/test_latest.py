@@ -16,6 +16,7 @@ from chat.models import Message
 from chat.reactions import reaction_toggle
 from chat.rooms import room_get_or_create
 from chat.tests.support import add_message, logged_in
+from site_config.session_reads import session_reads_forget
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +40,11 @@ def test_a_second_view_reads_no_messages_and_shows_the_same_log(lobby, django_as
     room, ana = lobby
     client = logged_in(ana)
     first = log_of(client, room)
-    # Eight, less the messages, reactions and attachments, and the read marker's UPDATE (the
-    # sidebar read says it is where it would go): the session, user, sidebar (with the room) and members.
-    with django_assert_num_queries(4):
+    # Eight, less the messages, reactions and attachments, the read marker's UPDATE (the sidebar
+    # read says it is where it would go) and the members (kept with the page): the session, user
+    # (read again here: site_config.session_reads) and sidebar (with the room).
+    session_reads_forget()
+    with django_assert_num_queries(3):
         second = log_of(client, room)
     assert second == first
     assert "first words" in second
@@ -117,3 +120,32 @@ def test_with_the_cache_away_every_view_reads_the_database(lobby, django_assert_
         assert "first words" in log_of(client, room)
         with django_assert_num_queries(7):  # all but the marker's UPDATE (read already)
             assert "first words" in log_of(client, room)
+
+
+def members_of(client, room) -> str:
+    """The page's member list."""
+    page = client.get(room.get_absolute_url()).content.decode()
+    return re.search(r'<ul id="members-list".*?</ul>', page, re.S)[0]
+
+
+def test_the_member_list_is_kept_until_a_membership_or_a_name_changes(
+    lobby, make_user, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    room, ana = lobby
+    client = logged_in(ana)
+    assert "bea" not in members_of(client, room)
+    bea = make_user("bea")
+    with django_capture_on_commit_callbacks(execute=True), mock.patch("chat.memberships.members_broadcast"):
+        membership_join(room=room, user=bea)  # a join (the admin's inline alike: a saved membership)
+    assert "bea" in members_of(client, room)
+    assert latest.latest_members(room)[1] == 2
+    with django_assert_num_queries(0):  # kept
+        assert latest.latest_members(room)[1] == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Profile.objects.update_or_create(user=bea, defaults={"display_name": "Beatriz"})
+    assert "Beatriz" in members_of(client, room)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        room.memberships.filter(user=bea).delete()  # a removal, by whatever path
+    assert "Beatriz" not in members_of(client, room)

@@ -10,12 +10,14 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from chat.latest import latest_forget
 from chat.memberships import membership_join, membership_remove
 from chat.messages import message_create
 from chat.models import Membership
 from chat.rooms import room_create_private, room_get_or_create
 from chat.selectors import message_history
 from chat.tests.support import add_message, logged_in, post_frame
+from site_config.session_reads import session_reads_forget
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -236,6 +238,12 @@ async def test_jump_to_latest_counts_what_came_while_its_reader_was_scrolled_up(
     assert jump_labels(after) == ["|Jump to latest ↓||New messages below ↓|"]
 
 
+def forget() -> None:
+    """Forget what this process keeps of pages and sessions."""
+    latest_forget()
+    session_reads_forget()
+
+
 def test_a_room_page_costs_the_same_queries_whatever_its_history_and_the_readers_rooms(
     make_user, django_assert_num_queries
 ):
@@ -245,23 +253,27 @@ def test_a_room_page_costs_the_same_queries_whatever_its_history_and_the_readers
     came with the memberships, nine before a member's room came with the sidebar), for a room
     of 3 messages or of 60, a reader in one room or five. The reader's marker comes with the
     sidebar and the page's cursor with the room. A visitor's public room is read on its own
-    (and no marker moves)."""
+    (and no marker moves). Each view here reads afresh what a process may keep (the members,
+    the reader's session: chat.latest, site_config.session_reads)."""
     ana = make_user("ana")
     room = room_get_or_create(name="Lobby")[0]
     membership_join(room=room, user=ana)
     client = logged_in(ana)
     for _ in range(3):
         add_message(room, ana, "hi")
+    forget()
     with django_assert_num_queries(8):
         assert client.get(room.get_absolute_url()).status_code == 200
     for index in range(4):
         membership_join(room=room_get_or_create(name=f"Room {index}")[0], user=ana)
     for _ in range(57):
         add_message(room, ana, "hi")
+    forget()
     with django_assert_num_queries(8):
         page = client.get(room.get_absolute_url()).content.decode()
     assert f'value="{room.messages.count()}"' in page  # the cursor: the newest message shown
     visitor = logged_in(make_user("bea"))
+    forget()
     with django_assert_num_queries(8):
         page = visitor.get(room.get_absolute_url()).content.decode()
     assert f'value="{room.messages.count()}"' in page

@@ -15,7 +15,7 @@ from accounts.models import Profile
 from accounts.profiles import profile_loaded
 from chat.access import _version_key, access_version_bump
 from chat.tests.support import session_cookie
-from site_config import socket_auth
+from site_config import session_reads, socket_auth
 from site_config.socket_auth import HandshakeAuthStack
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,16 +105,16 @@ async def test_a_read_is_not_taken_after_the_sessions_expiry_or_the_recheck_time
     await set_version(ana.pk, time.time() - 60)
     app = HandshakeAuthStack(Seen())
     await handshake(app, cookie)
-    (read,) = socket_auth._reads.values()
+    (read,) = session_reads._reads.values()
     assert read.expiry > time.time() + 3600  # the session's own expiry, as loaded
 
-    later = time.time() + socket_auth.RECHECK_SECONDS + 1
+    later = time.time() + session_reads.RECHECK_SECONDS + 1
     monkeypatch.setattr(socket_auth.time, "time", lambda: later)
     await handshake(app, cookie)
     assert len(reads) == 2
 
-    (read,) = socket_auth._reads.values()
-    socket_auth._reads[cookie.decode().split("=", 1)[1]] = read._replace(expiry=later - 1)
+    (read,) = session_reads._reads.values()
+    session_reads._reads[cookie.decode().split("=", 1)[1]] = read._replace(expiry=later - 1)
     await handshake(app, cookie)
     assert len(reads) == 3
 
@@ -148,5 +148,5 @@ async def test_an_anonymous_handshake_is_not_remembered(reads):
     app = HandshakeAuthStack(seen)
     for _ in range(2):
         await handshake(app, b"sessionid=nosuchsessionkeyatall")
-    assert len(reads) == 2 and socket_auth._reads == {}
+    assert len(reads) == 2 and session_reads._reads == {}
     assert not seen.scopes[-1][0].is_authenticated

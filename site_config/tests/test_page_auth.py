@@ -1,0 +1,79 @@
+"""A page view takes this process's earlier read of its session while the user's access version
+is older than that read (site_config.page_auth, site_config.session_reads), and reads again
+whenever anything may have changed: a log-out, a deactivation, a password change, a version
+made too close to the read, an expired session."""
+
+import time
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chat.access import _version_key
+from chat.tests.support import logged_in
+from site_config import session_reads
+
+pytestmark = pytest.mark.django_db
+
+
+def set_version(user_id: int, made: float) -> None:
+    cache.set(_version_key(user_id), f"{made:.3f}:test", timeout=None)
+
+
+def session_queries(client, path: str = "/chat/") -> tuple[int, list[str]]:
+    """The status of `client`'s GET of `path` and the tables its queries read the user from."""
+    with CaptureQueriesContext(connection) as captured:
+        status = client.get(path).status_code
+    tables = [t for q in captured for t in ("django_session", "auth_user") if f'FROM "{t}"' in q["sql"]]
+    return status, tables
+
+
+def test_a_second_view_reads_neither_the_session_nor_the_user(make_user):
+    ana = make_user("ana")
+    client = logged_in(ana)
+    set_version(ana.pk, time.time() - 60)
+    assert session_queries(client) == (200, ["django_session", "auth_user"])
+    assert session_queries(client) == (200, [])
+    (read,) = session_reads._reads.values()
+    assert read.user_id == ana.pk and read.expiry > time.time() + 3600  # the session's own expiry
+
+
+def test_a_first_view_gives_a_user_without_one_a_version_to_vouch_with(make_user):
+    ana = make_user("ana")
+    client = logged_in(ana)
+    cache.delete(_version_key(ana.pk))
+    session_queries(client)
+    assert cache.get(_version_key(ana.pk)) is not None
+    assert session_queries(client)[1] == ["django_session", "auth_user"]  # made now: not yet older than the skew
+
+
+@pytest.mark.parametrize("ending", ["log-out", "deactivation", "password"])
+def test_an_ending_is_seen_by_the_next_view(make_user, django_capture_on_commit_callbacks, ending):
+    ana = make_user("ana")
+    client = logged_in(ana)
+    set_version(ana.pk, time.time() - 60)
+    session_queries(client)
+    assert session_queries(client) == (200, [])
+    with django_capture_on_commit_callbacks(execute=True):
+        if ending == "log-out":  # from another device, or the admin
+            Session.objects.filter(session_key=client.session.session_key).delete()
+        elif ending == "deactivation":
+            ana.is_active = False
+            ana.save()
+        else:
+            ana.set_password("another secret words")
+            ana.save()
+    response = client.get("/chat/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_a_read_is_not_taken_after_the_sessions_expiry(make_user, monkeypatch):
+    ana = make_user("ana")
+    client = logged_in(ana)
+    set_version(ana.pk, time.time() - 60)
+    session_queries(client)
+    key = client.session.session_key
+    session_reads._reads[key] = session_reads._reads[key]._replace(expiry=time.time() - 1)
+    assert session_queries(client) == (200, ["django_session", "auth_user"])
