@@ -30,6 +30,7 @@ within that time. With the cache away, every view reads the database, as before.
 
 import dataclasses
 import logging
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -49,6 +50,7 @@ MEMO_SIZE = 128  # pages and member lists kept per process, the least recently u
 MEMO_SECONDS = 60.0  # a kept page or list is read again after this long, whatever the versions say
 EVERY_ROOM = "all"
 _memo: "OrderedDict[tuple, tuple[float, object]]" = OrderedDict()  # a page's lines, a room's members
+_lock = threading.Lock()  # views run on several threads
 
 
 def _version_key(scope) -> str:
@@ -100,18 +102,20 @@ def _versions(keys: list[str]) -> list[str] | None:
 
 def _kept(key: tuple):
     """What is kept under `key`, if kept less than MEMO_SECONDS ago, else None."""
-    kept = _memo.get(key)
-    if kept is not None and time.monotonic() - kept[0] < MEMO_SECONDS:
-        _memo.move_to_end(key)
-        return kept[1]
+    with _lock:
+        kept = _memo.get(key)
+        if kept is not None and time.monotonic() - kept[0] < MEMO_SECONDS:
+            _memo.move_to_end(key)
+            return kept[1]
     return None
 
 
 def _keep(key: tuple, value) -> None:
-    _memo[key] = (time.monotonic(), value)
-    _memo.move_to_end(key)
-    if len(_memo) > MEMO_SIZE:
-        _memo.popitem(last=False)
+    with _lock:
+        _memo[key] = (time.monotonic(), value)
+        _memo.move_to_end(key)
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
 
 
 def latest_history(room) -> list[LogLine]:

@@ -44,7 +44,9 @@ def user_saved(sender, instance, created, update_fields, **kwargs):
 
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL)
 def user_deleted(sender, instance, **kwargs):
-    """A deleted user's messages go (each a Message deletion below) and their reactions too."""
+    """A deleted user's access ends (their sessions' rows stay: a remembered read of one must not
+    vouch for them), their messages go (each a Message deletion below) and their reactions too."""
+    _access_changed(instance.pk)
     log_changed()
 
 

@@ -31,6 +31,7 @@ def page_user(request):
         read = session_read_recall(key)
         if read is not None:
             request._cached_user = read.user_copy()
+            request.session.accessed = True  # as a read would: the response varies by cookie
         else:
             read_at = time.time()
             request._cached_user = auth.get_user(request)
@@ -44,6 +45,7 @@ async def page_auser(request):
         read = await session_read_arecall(request.session.session_key)
         if read is not None:
             request._acached_user = read.user_copy()
+            request.session.accessed = True
         else:  # not remembered here: the async views are the rare no-script posts
             request._acached_user = await auth.aget_user(request)
     return request._acached_user

@@ -14,11 +14,15 @@ and user again while:
 - the read is younger than RECHECK_SECONDS (a row changed by raw SQL, or a lost version, is seen
   within that time, as a socket's gate sees it).
 
+A limit, as for the sockets' gates: an ending whose version change failed (the cache away at that
+moment, which is logged) is seen by a read remembered before it only at its recheck.
+
 Used by the page views' authentication (site_config.page_auth) and the handshakes'
 (site_config.socket_auth).
 """
 
 import pickle
+import threading
 import time
 from collections import OrderedDict
 from typing import NamedTuple
@@ -49,6 +53,7 @@ class SessionRead(NamedTuple):
 
 
 _reads: "OrderedDict[str, SessionRead]" = OrderedDict()
+_lock = threading.Lock()  # the event loop's thread and the sync views' threads share _reads
 
 
 def session_reads_forget() -> None:
@@ -59,10 +64,12 @@ def session_reads_forget() -> None:
 def session_read_remember(session_key: str, user, expiry: float, read_at: float) -> None:
     """Remember that session `session_key`, read at `read_at` (Unix time, taken before the read),
     logs in `user` (an authenticated user) until `expiry` (Unix time)."""
-    _reads[session_key] = SessionRead(pickle.dumps(user), user.pk, expiry, read_at)
-    _reads.move_to_end(session_key)
-    while len(_reads) > READS_KEPT:
-        _reads.popitem(last=False)
+    read = SessionRead(pickle.dumps(user), user.pk, expiry, read_at)
+    with _lock:
+        _reads[session_key] = read
+        _reads.move_to_end(session_key)
+        while len(_reads) > READS_KEPT:
+            _reads.popitem(last=False)
 
 
 def _vouches(read: SessionRead | None, version: str | None, now: float) -> bool:
@@ -73,10 +80,12 @@ def _vouches(read: SessionRead | None, version: str | None, now: float) -> bool:
 
 
 def _recalled(session_key: str, read: SessionRead | None, vouches: bool) -> SessionRead | None:
-    if not vouches:
-        _reads.pop(session_key, None)
-        return None
-    _reads.move_to_end(session_key)
+    with _lock:
+        if not vouches:
+            _reads.pop(session_key, None)
+            return None
+        if session_key in _reads:
+            _reads.move_to_end(session_key)
     return read
 
 

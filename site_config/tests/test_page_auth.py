@@ -10,9 +10,12 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from chat.access import _version_key
-from chat.tests.support import logged_in
+from chat.memberships import membership_join
+from chat.rooms import room_get_or_create
+from chat.tests.support import add_message, logged_in
 from site_config import session_reads
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +52,7 @@ def test_a_first_view_gives_a_user_without_one_a_version_to_vouch_with(make_user
     assert session_queries(client)[1] == ["django_session", "auth_user"]  # made now: not yet older than the skew
 
 
-@pytest.mark.parametrize("ending", ["log-out", "deactivation", "password"])
+@pytest.mark.parametrize("ending", ["log-out", "deactivation", "password", "deletion"])
 def test_an_ending_is_seen_by_the_next_view(make_user, django_capture_on_commit_callbacks, ending):
     ana = make_user("ana")
     client = logged_in(ana)
@@ -59,6 +62,8 @@ def test_an_ending_is_seen_by_the_next_view(make_user, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         if ending == "log-out":  # from another device, or the admin
             Session.objects.filter(session_key=client.session.session_key).delete()
+        elif ending == "deletion":  # the admin's: the user's sessions stay
+            ana.delete()
         elif ending == "deactivation":
             ana.is_active = False
             ana.save()
@@ -77,3 +82,21 @@ def test_a_read_is_not_taken_after_the_sessions_expiry(make_user, monkeypatch):
     key = client.session.session_key
     session_reads._reads[key] = session_reads._reads[key]._replace(expiry=time.time() - 1)
     assert session_queries(client) == (200, ["django_session", "auth_user"])
+
+
+def test_a_remembered_read_still_makes_the_response_vary_by_cookie(make_user):
+    """A fragment with no CSRF token (the older history htmx loads) varies by the reader's cookie
+    whether their session was read or remembered."""
+    ana = make_user("ana")
+    room = room_get_or_create(name="Lobby")[0]
+    membership_join(room=room, user=ana)
+    for _ in range(3):
+        add_message(room, ana, "hi")
+    client = logged_in(ana)
+    set_version(ana.pk, time.time() - 60)
+    older = reverse("chat:room_older", args=[room.slug]) + "?before=3"
+    for tables in (["django_session", "auth_user"], []):  # read, then remembered
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(older, HTTP_HX_REQUEST="true")
+        assert [t for q in captured for t in ("django_session",) if f'FROM "{t}"' in q["sql"]] == tables[:1]
+        assert response.status_code == 200 and "Cookie" in response["Vary"]
