@@ -97,17 +97,22 @@ async def access_version_read(user_id: int) -> str | None:
     return await _cached(None, "aget", _version_key(user_id))
 
 
-def access_version_get(user_id: int) -> str | None:
-    """access_version_read, from synchronous code."""
+def _cached_sync(fallback, operation: str, *args, **kwargs):
+    """_cached, from synchronous code."""
     if not cache_breaker.allows():
-        return None
+        return fallback
     try:
-        version = cache.get(_version_key(user_id))
+        result = getattr(cache, operation)(*args, **kwargs)
     except CACHE_ERRORS as error:
         cache_breaker.failed(error)
-        return None
+        return fallback
     cache_breaker.succeeded()
-    return version
+    return result
+
+
+def access_version_get(user_id: int) -> str | None:
+    """access_version_read, from synchronous code."""
+    return _cached_sync(None, "get", _version_key(user_id))
 
 
 def access_version_ensure(user_id: int) -> None:
@@ -115,14 +120,9 @@ def access_version_ensure(user_id: int) -> None:
     cache lost it): a read of their session made before this call may then vouch for it once the
     version is older than CLOCK_SKEW_SECONDS (site_config.session_reads), since an ending
     committed after that read bumps it, or bumped it already and this keeps that one.
-    Synchronous; one cache write at most; nothing with the cache away."""
-    if not cache_breaker.allows():
-        return
-    try:
-        if cache.get(_version_key(user_id)) is None:  # a read, cheaper than add's
-            cache.add(_version_key(user_id), _version_new(), timeout=None)
-    except CACHE_ERRORS as error:
-        cache_breaker.failed(error)
+    Synchronous; a cache read, and a write when there is none; nothing with the cache away."""
+    if access_version_get(user_id) is None:
+        _cached_sync(False, "add", _version_key(user_id), _version_new(), timeout=None)
 
 
 async def _version_add(user_id: int, version: str) -> bool:

@@ -95,27 +95,30 @@ def _versions(keys: list[str]) -> list[str] | None:
                 cache.add(key, uuid.uuid4().hex, timeout=None)
                 found[key] = cache.get(key)
     except CACHE_ERRORS as error:
-        logger.info("latest page not kept: cache away (%r)", error)
+        logger.info("latest page or members not kept: cache away (%r)", error)
         return None
     return [found[key] for key in keys]
 
 
-def _kept(key: tuple):
-    """What is kept under `key`, if kept less than MEMO_SECONDS ago, else None."""
+def _kept_or_read(version_keys: list[str], key: tuple, read):
+    """What this process keeps under `key` and the versions under `version_keys` (read now),
+    if kept less than MEMO_SECONDS ago; else `read()`, kept. `read()` alone with the cache away."""
+    versions = _versions(version_keys)
+    if versions is None:
+        return read()
+    key = (*key, *versions)
     with _lock:
         kept = _memo.get(key)
         if kept is not None and time.monotonic() - kept[0] < MEMO_SECONDS:
             _memo.move_to_end(key)
             return kept[1]
-    return None
-
-
-def _keep(key: tuple, value) -> None:
+    value = read()
     with _lock:
         _memo[key] = (time.monotonic(), value)
         _memo.move_to_end(key)
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
+    return value
 
 
 def latest_history(room) -> list[LogLine]:
@@ -124,32 +127,22 @@ def latest_history(room) -> list[LogLine]:
     memo when nothing it shows changed since it was read (module docstring), else read and
     rendered now and kept. `room` must be read for this request (its `last_seq` and
     `last_change_seq` are the key). The lines may be shared with other views: read them only."""
-    versions = _versions([_version_key(room.pk), _version_key(EVERY_ROOM)])
-    if versions is None:
-        return message_history(room=room)
     variant = (translation.get_language(), timezone.get_current_timezone_name(), timezone.localdate())
-    seqs = (room.last_seq, room.last_change_seq)
-    key = ("log", room.pk, room.slug, *seqs, *versions, *variant, settings.CHAT_HISTORY_LIMIT)
-    lines = _kept(key)
-    if lines is None:
-        lines = [dataclasses.replace(line, html=bubbles.line_html(line)) for line in message_history(room=room)]
-        _keep(key, lines)
-    return lines
+    key = ("log", room.pk, room.slug, room.last_seq, room.last_change_seq, *variant, settings.CHAT_HISTORY_LIMIT)
+    return _kept_or_read(
+        [_version_key(room.pk), _version_key(EVERY_ROOM)],
+        key,
+        lambda: [dataclasses.replace(line, html=bubbles.line_html(line)) for line in message_history(room=room)],
+    )
 
 
 def latest_members(room) -> tuple[list, int]:
     """selectors.room_members(room): from this process's memo when no membership of `room` was
     made or deleted and no name changed since it was read (the module docstring), else read now
     and kept. The users may be shared with other views: read them only."""
-    versions = _versions([_members_key(room.pk), _version_key(EVERY_ROOM)])
-    if versions is None:
-        return room_members(room)
-    key = ("members", room.pk, *versions)
-    members = _kept(key)
-    if members is None:
-        members = room_members(room)
-        _keep(key, members)
-    return members
+    return _kept_or_read(
+        [_members_key(room.pk), _version_key(EVERY_ROOM)], ("members", room.pk), lambda: room_members(room)
+    )
 
 
 def latest_forget() -> None:

@@ -12,15 +12,6 @@ from chat.access import access_version_ensure
 from .session_reads import session_read_arecall, session_read_recall, session_read_remember
 
 
-def _remember(session, key: str | None, user, read_at: float) -> None:
-    """Remember that `session`, read at `read_at` under `key`, logs in `user`: if it does, its
-    store said its expiry (site_config.sessions) and its key is still `key`."""
-    expiry = getattr(session, "expire_date", None)
-    if key and user.is_authenticated and expiry is not None and session.session_key == key:
-        access_version_ensure(user.pk)  # so that the read can vouch once that version is old enough
-        session_read_remember(key, user, expiry.timestamp(), read_at)
-
-
 def page_user(request):
     """`request`'s user, as django.contrib.auth.get_user(request) finds it (an active user whose
     session and password hash still hold, or AnonymousUser), once per request: the remembered
@@ -35,7 +26,8 @@ def page_user(request):
         else:
             read_at = time.time()
             request._cached_user = auth.get_user(request)
-            _remember(request.session, key, request._cached_user, read_at)
+            if session_read_remember(request.session, key, request._cached_user, read_at):
+                access_version_ensure(request._cached_user.pk)  # for the read to vouch once it is older
     return request._cached_user
 
 

@@ -61,25 +61,31 @@ def session_reads_forget() -> None:
     _reads.clear()
 
 
-def session_read_remember(session_key: str, user, expiry: float, read_at: float) -> None:
-    """Remember that session `session_key`, read at `read_at` (Unix time, taken before the read),
-    logs in `user` (an authenticated user) until `expiry` (Unix time)."""
-    read = SessionRead(pickle.dumps(user), user.pk, expiry, read_at)
+def session_read_remember(session, key: str | None, user, read_at: float) -> bool:
+    """Remember that `session` (of an engine that keeps its expiry: site_config.sessions), read
+    at `read_at` (Unix time, taken before the read) under `key`, logs in `user`: if it does, its
+    store said its expiry, and its key is still `key` (no log-in or flush changed it meanwhile).
+    Whether it was remembered."""
+    expiry = getattr(session, "expire_date", None)
+    if not (key and user.is_authenticated and expiry is not None and session.session_key == key):
+        return False
+    read = SessionRead(pickle.dumps(user), user.pk, expiry.timestamp(), read_at)
     with _lock:
-        _reads[session_key] = read
-        _reads.move_to_end(session_key)
+        _reads[key] = read
+        _reads.move_to_end(key)
         while len(_reads) > READS_KEPT:
             _reads.popitem(last=False)
+    return True
 
 
-def _vouches(read: SessionRead | None, version: str | None, now: float) -> bool:
-    if read is None or read.expiry <= now or now - read.read_at >= RECHECK_SECONDS:
+def _vouches(read: SessionRead, version: str | None, now: float) -> bool:
+    if read.expiry <= now or now - read.read_at >= RECHECK_SECONDS:
         return False
     made = access_version_time(version)
     return made is not None and made <= read.read_at - CLOCK_SKEW_SECONDS
 
 
-def _recalled(session_key: str, read: SessionRead | None, vouches: bool) -> SessionRead | None:
+def _recalled(session_key: str, read: SessionRead, vouches: bool) -> SessionRead | None:
     with _lock:
         if not vouches:
             _reads.pop(session_key, None)

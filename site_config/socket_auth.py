@@ -44,10 +44,8 @@ class HandshakeAuthMiddleware(AuthMiddleware):
             return
         scope["auth_read_at"] = now
         await super().resolve_scope(scope)  # Channels' read: the session, then the user
-        user, expiry = scope["user"]._wrapped, getattr(session, "expire_date", None)
-        scope["user"] = user  # no proxy: its every attribute read was a Python call (2% of a message)
-        if key and user.is_authenticated and expiry is not None and session.session_key == key:
-            session_read_remember(key, user, expiry.timestamp(), now)
+        scope["user"] = scope["user"]._wrapped  # no proxy: its every attribute read was a Python call (2% of a message)
+        session_read_remember(session, key, scope["user"], now)
 
 
 def HandshakeAuthStack(inner):

@@ -8,8 +8,10 @@ import channels.auth
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.test import Client
 
 from accounts.models import Profile
 from accounts.profiles import profile_loaded
@@ -98,6 +100,24 @@ async def test_a_handshake_reads_again_when_the_version_does_not_vouch_for_the_r
 
     assert len(reads) == 2
     assert seen.scopes[-1][0].pk == ana.pk
+
+
+async def test_a_handshake_after_its_page_view_takes_the_pages_read(make_user, reads):
+    """The page view's read of the session (site_config.page_auth) serves the socket that page opens."""
+
+    @database_sync_to_async
+    def page_view():
+        ana = make_user("ana")
+        client = Client()
+        client.force_login(ana)
+        cache.set(_version_key(ana.pk), f"{time.time() - 60:.3f}:test", timeout=None)
+        assert client.get("/chat/").status_code == 200
+        return ana, f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+    ana, cookie = await page_view()
+    seen = Seen()
+    await handshake(HandshakeAuthStack(seen), cookie)
+    assert reads == [] and seen.scopes[-1][0].pk == ana.pk
 
 
 async def test_a_read_is_not_taken_after_the_sessions_expiry_or_the_recheck_time(ana_with_cookie, reads, monkeypatch):
