@@ -154,18 +154,12 @@ class ChatSocket(AsyncWebsocketConsumer):
         data = frames.get(self.variant_key)  # a str key: its hash is kept, a Variant's is not
         if data is None:
             data = frames[self.variant_key] = text_frame(variants.push_html(event, self.variant))
-        if not self.express.write(data):
-            return False
-        self.express_sent(event)
-        return True
+        return self.express.write(data)
 
     def express_ready(self, event: dict) -> bool:
         """Whether this socket's handler of `event` would do nothing but send its push as it is
         (variants.push_html): none here; a subclass says."""
         return False
-
-    def express_sent(self, event: dict) -> None:
-        """What the handler would have noted once `event`'s push was sent (a subclass says)."""
 
     def defer(self, event: dict) -> None:
         """Handle `event` later, in this socket's own task, after what it is doing: for the hub,

@@ -10,6 +10,7 @@ from .. import broadcasts, fragments, frames, selectors, variants
 from ..changes import changes_html, changes_missed
 from ..composer import composer_discard, composer_reply, composer_too_large
 from ..cursor import Cursor, Verdict
+from ..express import text_frame
 from ..heartbeat import heartbeat
 from ..memberships import membership_admit, membership_mark_read
 from ..models import Room
@@ -34,11 +35,11 @@ class RoomConsumer(SidebarConsumer):
     """One member's socket on one room's page, at `/ws/chat/<slug>/`: the room's messages,
     presence and typing, and (as a SidebarConsumer) the page's sidebar.
 
-    In (frames.frame_parse): `Post` from the composer or a refused message's card (the author
-    is always `scope["user"]`), `Discard` from a card, `Sync` from the page's sync form on every
-    (re)connect and every CHAT_SYNC_SECONDS (answered with what the page is missing; also the
-    presence heartbeat), `Typing`, `Scrolled` (what "Jump to latest" counts: chat.unseen);
-    nothing else. Each frame re-checks access (AccessGate); a flood closes with 1008.
+    In (frames.frame_parse): `Post` from the composer or a refused message's card (the author is always
+    `scope["user"]`), `Discard` from a card, `Sync` from the page's sync form on every (re)connect and
+    every CHAT_SYNC_SECONDS (answered with what the page is missing; also the presence heartbeat),
+    `Typing`, `Scrolled` (what "Jump to latest" counts: chat.unseen); nothing else. Each frame
+    re-checks access (AccessGate); a flood closes with 1008.
     Out: on connect the status, sidebar and presence; each message once, in seq order (`Cursor`);
     presence, typing, the header; the sender's composer. Closes 4004, 4003 (removed), 4001."""
 
@@ -119,12 +120,11 @@ class RoomConsumer(SidebarConsumer):
             await self.send(text_data=composer_too_large())
 
     async def sync(self, after: int, changes: int | None = None) -> None:
-        """The page has messages up to seq `after` and the room's changes up to `changes`: the
-        first sync starts the cursors. Each re-adds the socket's groups (after a layer outage),
-        sends what the page is missing (changed bubbles first: read before the messages, which
-        are then at least as new), moves the read marker to what it has (one UPDATE when it
-        moved, not one a message), and is the socket's presence heartbeat. The room's newest
-        seq and change number come first, in one query: most syncs read nothing else."""
+        """The page has messages up to seq `after` and the room's changes up to `changes`: the first sync starts
+        the cursors. Each re-adds the socket's groups (after a layer outage), sends what the page is missing
+        (changed bubbles first: read before the messages, which are then at least as new), moves the read marker
+        to what it has (one UPDATE when it moved, not one a message), and is the socket's presence heartbeat.
+        The room's newest seq and change number come first, in one query: most syncs read nothing else."""
         last_seq, last_change_seq = await read_seqs(self.room.pk)
         if self.cursor.seq is None:
             self.cursor.start(after=after, last_seq=last_seq)
@@ -202,48 +202,48 @@ class RoomConsumer(SidebarConsumer):
         elif verdict is Verdict.GAP:
             await self.catch_up()
 
-    def express_ready(self, event: dict) -> bool:
-        """What the hub may write directly (chat.express): this room's next message to a reader
-        not scrolled up whose variant needs no note (chat_message's forward), someone else's
-        typing once synced, who is online, the members, a reaction bar (sent as they come)."""
-        kind = event["type"]
-        if kind == "chat.message":
-            seq = self.cursor.seq
-            return (
-                seq is not None
-                and event["seq"] == seq + 1
-                and event["room"] == self.room.id
-                and not self.unseen.up
-                and not variant_missed(event, self.variant_key)
-            )
-        if kind == "chat.typing":
-            return self.typing_shown(event)
-        return kind in ("chat.presence", "room.members", "chat.reactions")
+    def hub_express(self, event: dict, frames: dict) -> bool:
+        """ChatSocket.hub_express, with chat_message's forward inlined (the hub's cost per copy in a big
+        room): this room's next message, to a reader not scrolled up, in a variant its push was
+        rendered for (a missed variant's frame is kept as b"": chat_message renders and notes it)."""
+        if event["type"] != "chat.message":
+            return super().hub_express(event, frames)
+        seq, cursor, key = event["seq"], self.cursor, self.variant_key
+        if cursor.seq != seq - 1 or event["room"] != self.room.id or self.unseen.up:
+            return False  # not the next (or before the first sync), another room's, or counted unseen
+        if self.queued or self.turn.locked() or self.express is None:
+            return False  # the socket busy, or its frames go through the server
+        if (data := frames.get(key)) is None:
+            missed = variant_missed(event, key)
+            data = frames[key] = b"" if missed else text_frame(variants.push_html(event, self.variant))
+        if not data or not self.express.write(data):
+            return False
+        cursor.seq = seq  # as Cursor.receive's FORWARD
+        return True
 
-    def express_sent(self, event: dict) -> None:
-        if event["type"] == "chat.message":
-            self.cursor.receive(event["seq"])
+    def express_ready(self, event: dict) -> bool:
+        """What else the hub may write directly: someone else's typing once synced, presence, members, reactions."""
+        kind = event["type"]
+        shown = kind == "chat.typing" and self.typing_shown(event)
+        return shown or kind in ("chat.presence", "room.members", "chat.reactions")
 
     def typing_shown(self, event) -> bool:
         """Whether `chat.typing` is shown here: someone else's, once the page has synced."""
         return event["user_id"] != self.scope["user"].pk and self.cursor.seq is not None
 
-    async def chat_typing(self, event):
-        """Someone in the room is typing: show it (typing_shown)."""
+    async def chat_typing(self, event):  # someone in the room is typing: show it (typing_shown)
         if self.typing_shown(event):
             await self.send(text_data=variants.push_html(event, self.variant))
 
     async def room_members(self, event):
-        """Someone joined or left the room (its member list and count), who is online changed
-        (`chat.presence`), or a message's reactions (`chat.reactions`, its bar): show it, as
-        pushed (rendered again for this socket's variant if need be: variants.push_html)."""
+        """Someone joined or left (the member list), who is online changed (`chat.presence`), or a
+        message's reactions (`chat.reactions`): show the push, in this socket's variant."""
         await self.send(text_data=variants.push_html(event, self.variant))
 
     chat_presence = chat_reactions = room_members
 
     async def room_changed(self, event):
-        """A room was renamed or (un)archived: this room's page takes its new header (and
-        composer); the sidebar re-reads."""
+        """A room was renamed or (un)archived: this page takes its new header (and composer)."""
         if event["room"] == self.room.pk:
             self.room.archived_at = timezone.now() if event["archived"] else None
             await self.send(text_data=variants.push_html(event, self.variant))

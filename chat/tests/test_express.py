@@ -64,6 +64,13 @@ def test_what_chat_message_would_do_more_with_is_left_to_it(seq, room, cursor):
     assert socket.express.data == [] and socket.cursor.seq == cursor
 
 
+def test_a_push_not_rendered_for_the_variant_is_left_to_chat_message_for_each_socket_of_it():
+    first, second, frames = room_socket(), room_socket(), {}
+    event = {**message_event(), "variant": "other", "rendered": ["other"]}  # the sender's note missed it
+    assert not first.hub_express(event, frames) and not second.hub_express(event, frames)
+    assert first.express.data == second.express.data == [] and first.cursor.seq == second.cursor.seq == 3
+
+
 def test_a_reader_scrolled_up_is_counted_through_chat_message():
     socket = room_socket(up=True)
     assert not socket.hub_express(message_event(), {})
@@ -136,10 +143,11 @@ def test_only_uvicorns_protocol_without_extensions_is_written_directly():
 def test_a_connection_not_open_for_writes_is_not_written(state):
     protocol = uvicorn_protocol()
     express = Express.for_send(protocol.send)
-    if state == "close-sent":
+    if state == "close-sent":  # as uvicorn's send of websocket.close leaves it
+        protocol.conn.send_close(1000)
         protocol.close_sent = True
-    elif state == "disconnected":
-        protocol.disconnected = True
+    elif state == "disconnected":  # as uvicorn's connection_lost finds it
+        protocol.transport.closing = protocol.disconnected = True
     elif state == "paused":
         protocol.writable.clear()
     elif state == "closing":
