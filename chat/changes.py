@@ -93,6 +93,18 @@ class ChangesMissed:
     last: int
 
 
+def changes_none(*, after: int | None, upto: int | None, last: int | None) -> ChangesMissed | None:
+    """Nothing missed, told without a query (changes_missed's first answer, for a caller on the
+    event loop that has the room's change number `last`: no thread hop): a page that does not say
+    what it has (`after` None), has every change up to `last`, or holds no message (`upto` 0 or
+    None). None when the revisions must be read, or `last` is not known."""
+    if last is None:
+        return None
+    if after is None or after >= last or not upto:
+        return ChangesMissed([], False, last)
+    return None
+
+
 def changes_missed(
     *, room: Room, after: int | None, upto: int | None, limit: int | None = None, last: int | None = None
 ) -> ChangesMissed:
@@ -108,8 +120,8 @@ def changes_missed(
     limit = settings.CHAT_HISTORY_LIMIT if limit is None else limit
     if last is None:
         last = Room.objects.filter(pk=room.pk).values_list("last_change_seq", flat=True).get()
-    if after is None or after >= last or not upto:
-        return ChangesMissed([], False, last)
+    if (nothing := changes_none(after=after, upto=upto, last=last)) is not None:
+        return nothing
     revisions = MessageRevision.objects.filter(room=room, change_seq__gt=after, change_seq__lte=last)
     # Through the room's manager: each message's `room` is this one, with no query for the bubble.
     changed = room.messages.filter(pk__in=revisions.values("message_id"), seq__lte=upto)

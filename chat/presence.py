@@ -19,6 +19,7 @@ import json
 import time
 import weakref
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import redis.asyncio as redis
 from channels.db import database_sync_to_async
@@ -209,7 +210,8 @@ async def presence_list(*, room_id: int, limit: int = ONLINE_LISTED) -> tuple[li
     recently active), sorted by username, and how many are online in all; `(None, 0)` when it
     cannot be known (Redis away)."""
     shown, total = await _guarded((None, 0), "online", room_id, limit)
-    return (None if shown is None else sorted(shown)), total
+    # Sorted on a key: Present's dataclass ordering is a Python call per comparison (700 for 100).
+    return (None if shown is None else sorted(shown, key=attrgetter("username", "user_id"))), total
 
 
 async def presence_reset() -> None:

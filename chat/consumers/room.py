@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .. import broadcasts, fragments, frames, selectors, variants
-from ..changes import changes_html, changes_missed
+from ..changes import changes_html, changes_missed, changes_none
 from ..composer import composer_discard, composer_reply, composer_too_large
 from ..cursor import Cursor, Verdict
 from ..express import text_frame
@@ -36,10 +36,10 @@ class RoomConsumer(SidebarConsumer):
     presence and typing, and (as a SidebarConsumer) the page's sidebar.
 
     In (frames.frame_parse): `Post` from the composer or a refused message's card (the author is always
-    `scope["user"]`), `Discard` from a card, `Sync` from the page's sync form on every (re)connect and
-    every CHAT_SYNC_SECONDS (answered with what the page is missing; also the presence heartbeat),
-    `Typing`, `Scrolled` (what "Jump to latest" counts: chat.unseen); nothing else. Each frame
-    re-checks access (AccessGate); a flood closes with 1008.
+    `scope["user"]`), `Discard` from a card, `Sync` from the page's sync form on every (re)connect and every
+    CHAT_SYNC_SECONDS (answered with what the page is missing; also the presence heartbeat), `Typing`, `Scrolled`
+    (what "Jump to latest" counts: chat.unseen); nothing else. Each frame re-checks access (AccessGate); a flood
+    closes with 1008.
     Out: on connect the status, sidebar and presence; each message once, in seq order (`Cursor`);
     presence, typing, the header; the sender's composer. Closes 4004, 4003 (removed), 4001."""
 
@@ -54,8 +54,7 @@ class RoomConsumer(SidebarConsumer):
         """Admit `user` to the room, else close; then mark the socket present and join the room's
         page group. A member's room is in their sidebar, just read; anyone else's is read by
         room_admission, which joins a public room (the sidebar is then read again, with it)."""
-        self.cursor = Cursor()
-        self.changes = Cursor()  # the same rules for the room's edits and deletions (chat.changes)
+        self.cursor, self.changes = Cursor(), Cursor()  # the messages, the room's edits and deletions (chat.changes)
         self.unseen = Unseen(user.pk)  # what "Jump to latest" counts (chat.unseen)
         slug = self.scope["url_route"]["kwargs"]["slug"]
         room = self.sidebar.room_at(slug)
@@ -160,7 +159,8 @@ class RoomConsumer(SidebarConsumer):
         up to the room's change number (`last`, if just read), and move both; too many, and
         the log is replaced by the latest history."""
         after = page_has if self.changes.seq is None else self.changes.seq
-        missed = await read_changes(room=self.room, after=after, upto=self.cursor.seq, last=last)
+        where = {"after": after, "upto": self.cursor.seq, "last": last}
+        missed = changes_none(**where) or await read_changes(room=self.room, **where)  # no hop if it says
         self.changes.caught_up(missed.last)
         html = changes_html(lines=[] if missed.replace else missed.lines, change_seq=missed.last)
         if missed.replace:
