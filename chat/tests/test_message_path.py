@@ -23,6 +23,7 @@ from chat.message_store import one_statement_store
 from chat.messages import ARCHIVED, message_create
 from chat.models import Membership, Message, Room
 from chat.rooms import room_archive, room_get_or_create
+from chat.selectors import room_seqs
 from chat.tests.support import add_message, post_frame, sync_frame
 
 
@@ -229,3 +230,13 @@ async def test_a_socket_connects_and_sends_without_channels_per_event_thread_hop
     await ana.send_to(text_data=post_frame("hello"))
     await bea.frames_before("hello")  # the message reached the other reader
     assert hops == []
+
+
+@pytest.mark.django_db
+def test_room_seqs_reads_the_rooms_two_numbers_in_one_query(django_assert_num_queries):
+    room = room_get_or_create(name="Counted")[0]
+    Room.objects.filter(pk=room.pk).update(last_seq=7, last_change_seq=3)
+    with django_assert_num_queries(1):
+        assert room_seqs(room.pk) == (7, 3)
+    with pytest.raises(Room.DoesNotExist):
+        room_seqs(room.pk + 1000)
