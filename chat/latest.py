@@ -19,7 +19,7 @@ may change it:
 
 `latest_members` keeps the member list (selectors.room_members: users with their profiles, and
 the count) the same way, keyed by the room's *members version* (`members_changed`: a membership
-made or deleted, by whatever path: chat/signals.py) and every room's log version (names).
+made, deleted or moved, by whatever path: chat/signals.py) and every room's log version (names).
 
 A version is read before what it keys, so a change committed meanwhile is at worst kept under
 the version before it, and read again at the next view. A lost version (the cache evicted or

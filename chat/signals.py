@@ -4,13 +4,13 @@ check (chat/access.py): a log-out or an expired session deleted, a deactivation 
 change, a membership removed. And whatever changes how a kept latest page looks (chat.latest)
 without moving its room's seqs changes a log version: a message saved or deleted outside
 chat.edits, a display name, a username, a deleted user (their reactions go); and a membership
-made or deleted changes its room's members version (the member list its page keeps)."""
+made, deleted or moved changes its room's members version (the member list its page keeps)."""
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.models import Profile
@@ -82,6 +82,21 @@ def session_deleted(sender, instance, **kwargs):
     user_id = instance.get_decoded().get(SESSION_KEY)
     if user_id is not None:
         _access_changed(int(user_id))
+
+
+@receiver(pre_save, sender=Membership)
+def membership_moving(sender, instance, **kwargs):
+    """A stored membership given another user or room (the admin's inline allows it): the one it
+    was ends as a removal does (membership_deleted), and the room it is now in has a new member.
+    One query, for a stored membership only (the services create and delete them; markers move
+    by UPDATE, with no signal)."""
+    if instance.pk is None:
+        return
+    was = Membership.objects.filter(pk=instance.pk).values_list("user_id", "room_id").first()
+    if was is not None and was != (instance.user_id, instance.room_id):
+        _access_changed(was[0])
+        members_changed(was[1])
+        members_changed(instance.room_id)
 
 
 @receiver(post_save, sender=Membership)

@@ -10,6 +10,7 @@ from django.core.cache import cache
 
 from accounts.models import Profile
 from chat import latest
+from chat.access import access_version_get
 from chat.edits import message_edit
 from chat.memberships import membership_join
 from chat.models import Message
@@ -149,3 +150,23 @@ def test_the_member_list_is_kept_until_a_membership_or_a_name_changes(
     with django_capture_on_commit_callbacks(execute=True):
         room.memberships.filter(user=bea).delete()  # a removal, by whatever path
     assert "Beatriz" not in members_of(client, room)
+
+
+def test_a_membership_moved_to_another_user_ends_the_old_members_access_and_shows_the_new_one(
+    lobby, make_user, django_capture_on_commit_callbacks
+):
+    """The admin's inline can give a stored membership another user: a removal and a join."""
+    room, ana = lobby
+    bea, cy = make_user("bea"), make_user("cy")
+    with mock.patch("chat.memberships.members_broadcast"):
+        membership_join(room=room, user=bea)
+    client = logged_in(ana)
+    assert "bea" in members_of(client, room) and "cy" not in members_of(client, room)
+    before = access_version_get(bea.pk)
+    membership = room.memberships.get(user=bea)
+    membership.user = cy
+    with django_capture_on_commit_callbacks(execute=True):
+        membership.save()
+    listed = members_of(client, room)
+    assert "cy" in listed and "bea" not in listed
+    assert access_version_get(bea.pk) not in (None, before)  # bea's gates and sockets check again
