@@ -40,7 +40,7 @@ STATUS = "chat/room/_status.html"
 TYPING = "chat/room/_typing.html"
 MEMBER_ONLINE = "chat/room/_member_online.html"
 JUMP_LABEL = "chat/room/_jump_label.html"
-SIDEBAR = "chat/sidebar/_sidebar.html"
+SIDEBAR = "chat/sidebar/_sidebar.html"  # Jinja2 (chat.templating), as its _entry.html: every connect renders it
 SIDEBAR_ENTRY = "chat/sidebar/_entry.html"
 # The attach form, also the answer to its htmx POST (chat/attachment_views.py).
 ATTACH = "chat/room/_attach.html"
@@ -165,18 +165,33 @@ def jump_label(*, unseen: int | None) -> str:
 
 
 PRESENCE_NAMED = 12  # the online users "Online now" names; "and N more" for the rest
+PRESENCES_KEPT = 256  # rendered online lists kept per process (all forgotten when full)
 _member_marks: dict[str, SafeString] = {}
+_presences: dict[tuple, str] = {}
 
 
 def presence(*, shown: list | None, total: int) -> str:
     """Who has the room open: the first PRESENCE_NAMED of `shown` (presence.Present) by name,
     how many more of `total`, and an online mark beside each of `shown` in the members panel
     (the others' marks cleared); `shown` None when that cannot be known (presence's store is
-    away): no names, no marks. Rendered on every connect, heartbeat and presence push: its
-    templates are Jinja2 (chat.templating), the mark (a Django template, also the members
-    list's) rendered once per language."""
+    away): no names, no marks. Asked at every connect, heartbeat and presence push: kept per
+    language and list shown (PRESENCES_KEPT of them, all forgotten when full); its templates
+    are Jinja2 (chat.templating), the mark (a Django template, also the members list's)
+    rendered once per language."""
     if shown is None:
         return templating.render(PRESENCE_CHANGED, {"unknown": True}).strip()
+    # The same list is every connect's and heartbeat's in the room until someone comes or goes.
+    names = tuple((present.user_id, present.username, present.name) for present in shown)
+    key = (translation.get_language(), total, names)
+    html = _presences.get(key)
+    if html is None:
+        if len(_presences) >= PRESENCES_KEPT:
+            _presences.clear()
+        html = _presences[key] = _presence_render(shown, total)
+    return html
+
+
+def _presence_render(shown: list, total: int) -> str:
     named = shown[:PRESENCE_NAMED]
     more = total - len(named)
     more_text = (
@@ -195,12 +210,12 @@ def presence(*, shown: list | None, total: int) -> str:
 
 def sidebar(*, entries: list, current_room_id: int | None) -> str:
     """A reader's whole sidebar: `entries` (sidebar.SidebarEntry), the current room marked."""
-    return _render(SIDEBAR, {"sidebar_entries": entries, "current_room_id": current_room_id})
+    return templating.render(SIDEBAR, {"sidebar_entries": entries, "current_room_id": current_room_id}).strip()
 
 
 def sidebar_entry(*, entry, current_room_id: int | None) -> str:
     """One room's sidebar entry (its title and unread count), replacing its twin by id."""
-    return _render(SIDEBAR_ENTRY, {"entry": entry, "current_room_id": current_room_id})
+    return templating.render(SIDEBAR_ENTRY, {"entry": entry, "current_room_id": current_room_id}).strip()
 
 
 def room_changed(*, room, composer: bool) -> str:

@@ -1,6 +1,8 @@
 """The Jinja2 environment of the log line's templates (`templates/jinja2/chat/messages/`: a
-line, its day separator, the bubble, its attachments and reaction bar) and of presence's ("Online
-now" and its push, rendered at every connect and heartbeat), and their rendering.
+line, its day separator, the bubble, its attachments and reaction bar), of presence's ("Online
+now" and its push, rendered at every connect and heartbeat) and of the sidebar's (rendered at
+every connect, and an entry at every message in another of the reader's rooms), and their
+rendering.
 
 A bubble is rendered for every message posted and for every line of history a process has not
 rendered yet; in Django's template language that was half of a message's server CPU (hundreds
@@ -97,6 +99,30 @@ def message_url(name: str, message) -> str:
     return f"{before}{int(message.seq)}{after}"
 
 
+@functools.lru_cache(maxsize=4096)
+def url(name: str, *args) -> str:
+    """`url('chat:mentions')`: reverse(name, args=args) (each a str or an int), kept per
+    process (a reverse() is tens of µs; the sidebar's links are in every connect's render)."""
+    return reverse(name, args=args)
+
+
+@functools.lru_cache(maxsize=4096)
+def room_url(slug: str) -> str:
+    """The URL of the room page at `slug`, as Room.get_absolute_url gives it: reversed once per
+    room and process, not per sidebar entry."""
+    return reverse("chat:room_detail", kwargs={"slug": slug})
+
+
+def count_label(kind: str, count: int) -> str:
+    """A sidebar badge's label in the active language: "3 mentions" (`kind` "mentions") or "3
+    unread" ("unread"). A plural, so made here (a Jinja2 template's strings are `_()` only)."""
+    if kind == "mentions":
+        text = ngettext("%(counter)s mention", "%(counter)s mentions", count)
+    else:
+        text = ngettext("%(counter)s unread", "%(counter)s unread", count)
+    return text % {"counter": count}
+
+
 def edit_link_title() -> str:
     """The "Edit" link's title, in the active language: the author may edit or delete their
     message for CHAT_EDIT_SECONDS (in whole minutes) after sending it; the server enforces it."""
@@ -128,8 +154,10 @@ def environment(**options) -> Environment:
         display_name=display_name,
     )
     env.globals.update(
-        url=lambda name, *args: reverse(name, args=args),
+        url=url,
         message_url=message_url,
+        room_url=room_url,
+        count_label=count_label,
         edit_link_title=edit_link_title,
         reaction_bar_html=reactions.bar_html,
         reaction_palette=reactions.palette_html,
