@@ -8,6 +8,7 @@ takes plain values and returns the rendered HTML (`str`), auto-escaped; user tex
 marked safe. Times render in the active time zone (the site's, `settings.TIME_ZONE`).
 """
 
+import functools
 import uuid
 
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -18,6 +19,7 @@ from django.utils.translation import ngettext
 
 from . import templating
 from .forms import MessageForm
+from .presence import Present
 
 # Pages (rendered by chat/views.py).
 ROOM_LIST_PAGE = "chat/room_list.html"
@@ -165,9 +167,7 @@ def jump_label(*, unseen: int | None) -> str:
 
 
 PRESENCE_NAMED = 12  # the online users "Online now" names; "and N more" for the rest
-PRESENCES_KEPT = 256  # rendered online lists kept per process (all forgotten when full)
 _member_marks: dict[str, SafeString] = {}
-_presences: dict[tuple, str] = {}
 
 
 def presence(*, shown: list | None, total: int) -> str:
@@ -175,32 +175,27 @@ def presence(*, shown: list | None, total: int) -> str:
     how many more of `total`, and an online mark beside each of `shown` in the members panel
     (the others' marks cleared); `shown` None when that cannot be known (presence's store is
     away): no names, no marks. Asked at every connect, heartbeat and presence push: kept per
-    language and list shown (PRESENCES_KEPT of them, all forgotten when full); its templates
-    are Jinja2 (chat.templating), the mark (a Django template, also the members list's)
-    rendered once per language."""
+    language and list shown (`_presence_html`); its templates are Jinja2 (chat.templating), the
+    mark (a Django template, also the members list's) rendered once per language."""
     if shown is None:
         return templating.render(PRESENCE_CHANGED, {"unknown": True}).strip()
     # The same list is every connect's and heartbeat's in the room until someone comes or goes.
-    names = tuple((present.user_id, present.username, present.name) for present in shown)
-    key = (translation.get_language(), total, names)
-    html = _presences.get(key)
-    if html is None:
-        if len(_presences) >= PRESENCES_KEPT:
-            _presences.clear()
-        html = _presences[key] = _presence_render(shown, total)
-    return html
+    people = tuple((present.username, present.user_id, present.name) for present in shown)
+    return _presence_html(translation.get_language(), people, total)
 
 
-def _presence_render(shown: list, total: int) -> str:
-    named = shown[:PRESENCE_NAMED]
+@functools.lru_cache(maxsize=256)
+def _presence_html(language: str | None, people: tuple, total: int) -> str:
+    # `language` is in the key only (the render reads the active one); `people` holds each
+    # Present's fields, the name too (a Present's equality leaves it out).
+    named = [Present(*fields) for fields in people[:PRESENCE_NAMED]]
     more = total - len(named)
     more_text = (
         ngettext("and %(number)s more", "and %(number)s more", more) % {"number": intcomma(more)} if more else ""
     )
     # The online members' marks, as one selector list built here: a {% for %} over up to
     # presence.ONLINE_LISTED ids localised each id (a third of a socket's connect in a busy room).
-    marks = ", ".join(f".member[data-user='{int(present.user_id)}'] .member-online" for present in shown)
-    language = translation.get_language()
+    marks = ", ".join(f".member[data-user='{int(user_id)}'] .member-online" for _username, user_id, _name in people)
     mark = _member_marks.get(language)
     if mark is None:  # Django's render, safe as it returns it (a constant template: no user text)
         mark = _member_marks[language] = render_to_string(MEMBER_ONLINE)

@@ -106,13 +106,6 @@ def url(name: str, *args) -> str:
     return reverse(name, args=args)
 
 
-@functools.lru_cache(maxsize=4096)
-def room_url(slug: str) -> str:
-    """The URL of the room page at `slug`, as Room.get_absolute_url gives it: reversed once per
-    room and process, not per sidebar entry."""
-    return reverse("chat:room_detail", kwargs={"slug": slug})
-
-
 def count_label(kind: str, count: int) -> str:
     """A sidebar badge's label in the active language: "3 mentions" (`kind` "mentions") or "3
     unread" ("unread"). A plural, so made here (a Jinja2 template's strings are `_()` only)."""
@@ -156,7 +149,6 @@ def environment(**options) -> Environment:
     env.globals.update(
         url=url,
         message_url=message_url,
-        room_url=room_url,
         count_label=count_label,
         edit_link_title=edit_link_title,
         reaction_bar_html=reactions.bar_html,

@@ -210,23 +210,20 @@ async def test_a_name_read_within_the_minute_is_taken_with_no_thread_hop(make_us
     assert present.name == "Ana P." and hops == ["display_name_recent"]
 
 
-def test_the_online_list_is_rendered_once_per_list_shown_and_language(monkeypatch):
+def test_the_online_list_is_rendered_once_per_list_shown_and_language():
     """fragments.presence keeps what it rendered by language and list: the same list again
     renders nothing, and a renamed user, one more online or another language renders anew."""
     from django.utils import translation
 
     from chat import fragments
 
-    renders = []
-    render = fragments._presence_render
-    monkeypatch.setattr(fragments, "_presence_render", lambda *args: renders.append(args) or render(*args))
-    fragments._presences.clear()
+    fragments._presence_html.cache_clear()
     ana, bea = Present("ana", 1, "Ana"), Present("bea", 2, "")
     first = fragments.presence(shown=[ana, bea], total=2)
     assert fragments.presence(shown=[Present("ana", 1, "Ana"), bea], total=2) == first
-    assert len(renders) == 1
+    assert fragments._presence_html.cache_info().misses == 1
     assert "Ana María" in fragments.presence(shown=[Present("ana", 1, "Ana María"), bea], total=2)
     assert "1 more" in fragments.presence(shown=[ana, bea], total=3)
     with translation.override("es"):
         fragments.presence(shown=[ana, bea], total=2)
-    assert len(renders) == 4
+    assert fragments._presence_html.cache_info().misses == 4

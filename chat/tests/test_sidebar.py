@@ -172,3 +172,18 @@ def test_a_sidebar_entry_moves_forward_only_and_says_when_its_count_changed():
     assert sidebar.move(1, last_read_seq=3).unread == 0
     assert sidebar.move(1, last_seq=4, last_read_seq=4) is None  # one's own message
     assert sidebar.move(2, last_seq=9) is None
+
+
+def test_a_rooms_name_is_escaped_in_the_sidebar_and_its_entry():
+    """The sidebar's Jinja2 templates autoescape: a name typed as HTML shows as text, in the
+    whole sidebar and in an entry's push alike, and the entry links to the room's page."""
+    from chat import fragments
+
+    room = Room(pk=7, name="<img src=x onerror=alert(1)>", slug="tricky", last_seq=3)
+    entry = SidebarEntry(room, room.name, last_seq=3, last_read_seq=1)
+    for html in (
+        fragments.sidebar(entries=[entry], current_room_id=None),
+        fragments.sidebar_entry(entry=entry, current_room_id=None),
+    ):
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+        assert f'href="{room.get_absolute_url()}#new-messages"' in html and unread_badge(html, room) == "2"
