@@ -33,6 +33,16 @@ def pytest_configure(config):
     settings.CHAT_HEARTBEAT_SECONDS = 3600
 
 
+@pytest.fixture(autouse=True, scope="session")
+def nothing_cached_from_earlier_runs():
+    """An empty shared cache (the file cache's directory, or the Redis database of REDIS_URL) at
+    the start of a run: the test database is made anew, so its users' ids are an earlier run's,
+    whose access versions, kept there, would vouch for reads they were never made for."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def nothing_remembered_from_earlier_tests():
     """Process-wide memory that a test must not inherit: each store's circuit breaker (one test's

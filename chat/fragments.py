@@ -125,8 +125,14 @@ def members_changed(*, room, members: list, members_count: int, online_ids: list
 
 def page_title(*, title: str, unread: int) -> str:
     """The page's tab title, "(3) Café · Tertulia": `title`, after `unread` (the reader's
-    messages unread in rooms not in view) when there are any. For one reader's socket."""
-    return _render(PAGE_TITLE, {"title": title, "unread": unread})
+    messages unread in rooms not in view) when there are any. For one reader's socket; every
+    connect sends it, and its readers share a few: kept per language, title and count."""
+    return _page_title_html(translation.get_language(), title, unread)
+
+
+@functools.lru_cache(maxsize=1024)
+def _page_title_html(language: str | None, title: str, unread: int) -> str:
+    return _render(PAGE_TITLE, {"title": title, "unread": unread})  # `language` in the key only: the active one
 
 
 _statuses: dict[tuple[str, bool, str], str] = {}

@@ -105,12 +105,15 @@ async def _presence_send(room) -> int:
     return total
 
 
-async def presence_renew(*, room, user, channel_name: str) -> None:
+async def presence_renew(*, room, user, channel_name: str) -> bool:
     """Mark socket `channel_name` of `user` present in `room` (on connect, then at each
     heartbeat); if that changed who is online (`user` came, or others' entries expired: their
-    worker died), push the list."""
+    worker died), push the list: now, or (spaced) a little later, as read then. Returns whether
+    it pushed: a socket already in the room's page group then gets the list with the others."""
     if await presence_touch(room_id=room.pk, user=user, channel_name=channel_name):
         await presence_broadcast(room=room)
+        return True
+    return False
 
 
 async def presence_leave(*, room, user, channel_name: str) -> None:

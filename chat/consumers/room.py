@@ -6,46 +6,42 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from .. import broadcasts, fragments, frames, selectors, variants
-from ..changes import changes_html, changes_missed, changes_none
+from .. import broadcasts, fragments, frames, variants
 from ..composer import composer_discard, composer_reply, composer_too_large
 from ..cursor import Cursor, Verdict
 from ..express import text_frame
 from ..heartbeat import heartbeat
-from ..memberships import membership_admit, membership_mark_read
+from ..memberships import membership_admit
 from ..models import Room
 from ..presence import presence_list
 from ..presence_pushes import presence_leave, presence_renew
 from ..unseen import Unseen
 from ..variant_rooms import variant_missed, variant_note
 from .base import CLOSE_ROOM_NOT_FOUND
+from .room_log import RoomLog
 from .sidebar import SidebarConsumer
 
 logger = logging.getLogger("chat.consumers")
 
-# Reads and marker moves run on the thread pool; a newcomer's admission on Channels' database thread.
-read_missed = database_sync_to_async(selectors.messages_missed, thread_sensitive=False)
-mark_read = broadcasts.sends_from_loop(membership_mark_read)
-read_changes = database_sync_to_async(changes_missed, thread_sensitive=False)
-read_seqs = database_sync_to_async(selectors.room_seqs, thread_sensitive=False)
+# A newcomer's admission runs on Channels' database thread.
 room_admission = database_sync_to_async(membership_admit)
 
 
-class RoomConsumer(SidebarConsumer):
+class RoomConsumer(RoomLog, SidebarConsumer):
     """One member's socket on one room's page, at `/ws/chat/<slug>/`: the room's messages,
-    presence and typing, and (as a SidebarConsumer) the page's sidebar.
+    presence and typing, (as a RoomLog) its log kept whole, and (as a SidebarConsumer) the page's sidebar.
 
     In (frames.frame_parse): `Post` from the composer or a refused message's card (the author is always
     `scope["user"]`), `Discard` from a card, `Sync` from the page's sync form on every (re)connect and every
     CHAT_SYNC_SECONDS (answered with what the page is missing; also the presence heartbeat), `Typing`, `Scrolled`
     (what "Jump to latest" counts: chat.unseen); nothing else. Each frame re-checks access (AccessGate); a flood
     closes with 1008.
-    Out: on connect the status, sidebar and presence; each message once, in seq order (`Cursor`);
-    presence, typing, the header; the sender's composer. Closes 4004, 4003 (removed), 4001."""
+    Out: on connect the status, sidebar, tab title and who is online; each message once, in seq order
+    (`Cursor`); presence, typing, the header; the sender's composer. Closes 4004, 4003 (removed), 4001."""
 
     room: Room | None = None
     has_composer = True
-    marked: int | None = None  # the seq this socket last moved the reader's marker to
+    presence_pushed = False  # whether its arrival pushed who is online to the room's page (admit)
 
     def where(self) -> str:
         return f"room={self.scope['url_route']['kwargs']['slug']}"
@@ -68,17 +64,20 @@ class RoomConsumer(SidebarConsumer):
         self.gate.room_admitted = True  # read and admitted just now, after the user's group was joined
         self.budget = frames.FrameBudget(rate=settings.CHAT_FRAME_RATE, burst=settings.CHAT_FRAME_BURST)
         self.sidebar.current_room_id = room.pk
-        await presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
-        await self.group_join(broadcasts.page_group(room))
+        await self.group_join(broadcasts.page_group(room))  # first: the push of who is online reaches it too
+        self.presence_pushed = await presence_renew(room=room, user=self.scope["user"], channel_name=self.channel_name)
         await variant_note(room_id=room.pk, key=self.variant.key)
         heartbeat().add(self)
         return True
 
     async def connected_fragment(self) -> str:
+        """The status, sidebar and tab title; who is online too, unless the arrival's push brings it (admit:
+        in a crowd arriving, each connect changes the list, and a push renders it once for all)."""
+        html = fragments.status("connected", composer=True) + self.sidebar_fragment() + self.title_fragment()
+        if self.presence_pushed:
+            return html
         shown, total = await presence_list(room_id=self.room.pk)
-        status = fragments.status("connected", composer=True)
-        presence = fragments.presence(shown=shown, total=total)
-        return status + self.sidebar_fragment() + self.title_fragment() + presence
+        return html + fragments.presence(shown=shown, total=total)
 
     def title_fragment(self) -> str:
         """The tab title: this room's title, after the unread count of the reader's other rooms."""
@@ -117,72 +116,6 @@ class RoomConsumer(SidebarConsumer):
                 await self.send(text_data=label)
         else:
             await self.send(text_data=composer_too_large())
-
-    async def sync(self, after: int, changes: int | None = None) -> None:
-        """The page has messages up to seq `after` and the room's changes up to `changes`: the first sync starts
-        the cursors. Each re-adds the socket's groups (after a layer outage), sends what the page is missing
-        (changed bubbles first: read before the messages, which are then at least as new), moves the read marker
-        to what it has (one UPDATE when it moved, not one a message), and is the socket's presence heartbeat.
-        The room's newest seq and change number come first, in one query: most syncs read nothing else."""
-        last_seq, last_change_seq = await read_seqs(self.room.pk)
-        if self.cursor.seq is None:
-            self.cursor.start(after=after, last_seq=last_seq)
-        await self.groups_renew()
-        await variant_note(room_id=self.room.pk, key=self.variant.key)
-        await self.catch_up_changes(changes, last=last_change_seq)
-        if last_seq > self.cursor.seq:
-            await self.catch_up()
-        await self.mark_read()
-        await presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
-
-    async def mark_read(self) -> None:
-        """Move the reader's marker to this socket's cursor, if it moved since this socket last did."""
-        if self.cursor.seq and self.cursor.seq != self.marked:
-            await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
-            self.marked = self.cursor.seq
-
-    async def catch_up(self) -> None:
-        """Send, from the database, the room's messages after this socket's cursor."""
-        lines, replace = await read_missed(room=self.room, after=self.cursor.seq)
-        if not lines:
-            return
-        self.cursor.caught_up(cursor := lines[-1].message.seq)
-        title = self.sidebar.title(self.room.pk, self.room.name)
-        html = fragments.log_replace(room=self.room, title=title, lines=lines, cursor=cursor) if replace else None
-        await self.send(text_data=html or fragments.messages_append(lines=lines, cursor=cursor))
-        if label := self.unseen.arrived([line.message.author_id for line in lines]):
-            await self.send(text_data=label)
-
-    async def catch_up_changes(self, page_has: int | None = None, last: int | None = None) -> None:
-        """Send, from the database, the current bubbles of the page's messages edited or deleted
-        after this socket's change cursor (before the first sync's: after the page's `page_has`)
-        up to the room's change number (`last`, if just read), and move both; too many, and
-        the log is replaced by the latest history."""
-        after = page_has if self.changes.seq is None else self.changes.seq
-        where = {"after": after, "upto": self.cursor.seq, "last": last}
-        missed = changes_none(**where) or await read_changes(room=self.room, **where)  # no hop if it says
-        self.changes.caught_up(missed.last)
-        html = changes_html(lines=[] if missed.replace else missed.lines, change_seq=missed.last)
-        if missed.replace:
-            self.cursor.caught_up(cursor := missed.lines[-1].message.seq)
-            title = self.sidebar.title(self.room.pk, self.room.name)
-            html = fragments.log_replace(room=self.room, title=title, lines=missed.lines, cursor=cursor) + html
-        if after is not None and missed.last != after:
-            await self.send(text_data=html)
-
-    async def message_changed(self, event):
-        """A message of this room was edited or deleted: its new bubble is forwarded if this is the
-        page's next change (a gap is caught up from the database); a message the page does not
-        have yet is first caught up from the database, as it is now."""
-        verdict = self.changes.receive(event["change_seq"])
-        if verdict is Verdict.DROP:
-            return
-        if event["seq"] > self.cursor.seq:
-            await self.catch_up()
-        if verdict is Verdict.FORWARD:
-            await self.send(text_data=variants.push_html(event, self.variant))
-        else:
-            await self.catch_up_changes()
 
     async def chat_message(self, event):
         """A message saved in one of the user's rooms: this room's is forwarded if it is the next

@@ -16,7 +16,7 @@ from django.db import close_old_connections, connection, transaction
 
 from chat import broadcasts, fragments, ratelimits
 from chat.changes import changes_missed
-from chat.consumers import room as room_consumer
+from chat.consumers import room_log
 from chat.forms import MessageForm
 from chat.memberships import membership_join
 from chat.message_store import one_statement_store
@@ -176,9 +176,9 @@ async def test_a_sync_with_nothing_missed_reads_the_rooms_numbers_and_nothing_el
     await ana.settle()
     calls = []
     for name in ("read_missed", "read_changes", "mark_read"):
-        real = getattr(room_consumer, name)
+        real = getattr(room_log, name)
         monkeypatch.setattr(
-            room_consumer, name, lambda *a, _real=real, _name=name, **kw: calls.append(_name) or _real(*a, **kw)
+            room_log, name, lambda *a, _real=real, _name=name, **kw: calls.append(_name) or _real(*a, **kw)
         )
     await ana.send_to(text_data=sync_frame(0))
     await ana.settle()

@@ -67,6 +67,7 @@ async def test_presence_counts_a_user_with_two_sockets_once(lobby_and_people):
     """Bea's second tab changes nothing for Ana; Bea goes offline when her last tab closes."""
     room, ana, bea = await lobby_and_people()
     anas = await join(room.slug, ana)
+    assert online_in(await presence_of(anas)) == ["ana"]  # her own arrival's push reaches her page too
     bea_laptop = await join(room.slug, bea, client=Client())
     assert online_in(await presence_of(anas)) == ["ana", "bea"]
 
@@ -82,16 +83,21 @@ async def test_presence_counts_a_user_with_two_sockets_once(lobby_and_people):
 
 
 async def test_connecting_socket_is_shown_who_is_online_itself_included_once(lobby_and_people):
-    """A room socket's first frame says who is online: itself too, and each user once."""
+    """A connecting socket is shown who is online, itself too, and each user once: by the push
+    its arrival makes when that changed the list (rendered once for the whole room), else in its
+    first frame."""
     room, ana, bea = await lobby_and_people()
     anas = await join(room.slug, ana, client=Client())
-    anas_other_tab = await join(room.slug, ana, client=Client())
-    beas, connected = await open_socket(room.slug, bea)
+    anas_other_tab, connected = await open_socket(room.slug, ana, client=Client())
 
-    first = await beas.receive_from()
+    first = await anas_other_tab.receive_from()  # ana was online already: no push, the list in its first frame
 
     assert connected and 'id="room-status"' in first
-    assert online_in(first) == ["ana", "bea"]
+    assert online_in(first) == ["ana"]
+    beas, connected = await open_socket(room.slug, bea)
+    first = await beas.receive_from()
+    assert connected and 'id="room-status"' in first and 'id="presence"' not in first
+    assert online_in(await presence_of(beas)) == ["ana", "bea"]  # bea's arrival's push, hers too
     for socket in (anas, anas_other_tab, beas):
         await socket.disconnect()
 
@@ -103,7 +109,8 @@ async def test_presence_nobody_renews_expires_at_the_next_heartbeat(lobby_and_pe
     room, ana, bea = await lobby_and_people()
     await presence_touch(room_id=room.pk, user=bea, channel_name="crashed-worker!socket")
     anas, _connected = await open_socket(room.slug, ana)
-    assert online_in(await anas.receive_from()) == ["ana", "bea"]
+    assert 'id="room-status"' in await anas.receive_from()
+    assert online_in(await presence_of(anas)) == ["ana", "bea"]  # ana's arrival changed the list: pushed
     await anas.send_to(text_data=sync_frame(0))
     await anas.settle()
     # Bea's entry is still fresh: the heartbeat changed nothing.
@@ -142,6 +149,7 @@ async def test_presence_shows_display_names(lobby_and_people):
     room, ana, bea = await lobby_and_people()
     await database_sync_to_async(Profile.objects.create)(user=bea, display_name="Beatriz <3")
     anas = await join(room.slug, ana)
+    assert online_in(await presence_of(anas)) == ["ana"]
     beas = await join(room.slug, bea)
     assert online_in(await presence_of(anas)) == ["ana", "Beatriz &lt;3"]
     await beas.disconnect()
@@ -171,6 +179,7 @@ async def test_the_members_panel_marks_who_is_online_and_unmarks_who_left(lobby_
     without a socket."""
     room, ana, bea = await lobby_and_people()
     anas = await join(room.slug, ana)
+    assert marked_in(await presence_of(anas)) == {ana.pk}
     beas = await join(room.slug, bea)
     assert marked_in(await presence_of(anas)) == {ana.pk, bea.pk}
 
