@@ -90,6 +90,9 @@ async def test_the_sender_renders_each_variant_a_rooms_page_has_and_its_sockets_
     ]
     room = await create_room("Lobby")
     sockets = [await open_tab(room, user) for user in (ana, bea, cy)]
+    for socket in sockets:  # each arrival's push of who is online taken first (over Redis it may come late)
+        while '<li class="list-inline-item presence-user">cy</li>' not in await socket.receive_side(timeout=5):
+            pass
     renders.clear()
     variants._memo.clear()
 
