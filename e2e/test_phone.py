@@ -21,6 +21,8 @@ def in_eight_rooms(page: Page) -> Page:
     sign_up(page, "ana")
     for name in ROOMS:
         enter_room(page, name, live=name == ROOMS[-1])
+    # Settled: her arrival's push of who is online (which follows "Connected") is in.
+    expect(page.locator("#presence .presence-user")).to_have_text(["ana"])
     return page
 
 
