@@ -25,9 +25,10 @@ WHERE u.id = %s
 def _profile_take(user) -> None:
     """Make the profile columns `user` was read with (_USER_SQL) its cached profile (None: it has
     none), as select_related leaves it: `user.profile` then reads nothing."""
+    found = user.__dict__[f"profile__{Profile._meta.pk.column}"] is not None  # the LEFT JOIN found a row
     values = [user.__dict__.pop(f"profile__{field.column}") for field in _PROFILE_FIELDS]
     profile = None
-    if values[0] is not None:  # its id: the LEFT JOIN found a row
+    if found:
         profile = Profile.from_db(user._state.db, [field.attname for field in _PROFILE_FIELDS], values)
         Profile.user.field.set_cached_value(profile, user)
     UserModel.profile.related.set_cached_value(user, profile)

@@ -27,11 +27,11 @@ class SessionStore(db.SessionStore):
 
     def _get_session_from_db(self):
         rows = list(Session.objects.raw(_LIVE_SESSION_SQL, [self.session_key, timezone.now()]))
-        session = rows[0] if rows else None
-        if session is None:
-            self._session_key = None  # as Django's: no live row, so a save makes a new key
-        self.expire_date = session.expire_date if session is not None else None
-        return session
+        if not rows:
+            self._session_key = self.expire_date = None  # as Django's: no live row, so a save makes a new key
+            return None
+        self.expire_date = rows[0].expire_date
+        return rows[0]
 
     async def _aget_session_from_db(self):
         session = await super()._aget_session_from_db()

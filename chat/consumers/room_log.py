@@ -58,11 +58,8 @@ class RoomLog:
         if not lines:
             return
         self.cursor.caught_up(cursor := lines[-1].message.seq)
-        await self.send(
-            text_data=self.log_replace(lines, cursor)
-            if replace
-            else fragments.messages_append(lines=lines, cursor=cursor)
-        )
+        html = self.log_replace(lines, cursor) if replace else fragments.messages_append(lines=lines, cursor=cursor)
+        await self.send(text_data=html)
         if label := self.unseen.arrived([line.message.author_id for line in lines]):
             await self.send(text_data=label)
 
