@@ -57,13 +57,13 @@ LAYER_TIMEOUT_SECONDS = 2.0
 
 
 def members_group(room) -> str:
-    """The group of `room`'s members' sockets: its messages, renames and archiving."""
-    return f"members.{room.slug}"
+    """The group of `room`'s members' sockets (`room` a Room, or its slug): its messages, renames and archiving."""
+    return f"members.{room if isinstance(room, str) else room.slug}"
 
 
 def page_group(room) -> str:
-    """The group of the sockets open on `room`'s page: presence and typing."""
-    return f"room.{room.slug}"
+    """The group of the sockets open on `room`'s page (`room` a Room, or its slug): presence, typing, edits."""
+    return f"room.{room if isinstance(room, str) else room.slug}"
 
 
 def user_group(user_id: int) -> str:

@@ -15,14 +15,16 @@ class Cursor:
     """The seq of the newest message a socket has sent its reader (`seq`), or None until the
     reader's first sync says where it stands.
 
-    Live events before that first sync are dropped: the sync's catch-up, read from the database
-    after they were committed, includes them. After it, an event is forwarded only if it is the
+    Live events before that first sync are dropped (the sync's catch-up, read from the database
+    after they were committed, includes them), the highest seq among them kept (`seen`: the
+    room's newest, as the socket knows it without a query). After it, an event is forwarded only if it is the
     next one; a duplicate is dropped; a gap is repaired by a catch-up, which moves the cursor
     to what it sent (`caught_up`).
     """
 
     def __init__(self):
         self.seq: int | None = None
+        self.seen = 0  # the highest seq received before the first sync
 
     def start(self, *, after: int, last_seq: int) -> None:
         """The reader has messages up to `after`; the room's newest is `last_seq` (a reader
@@ -33,7 +35,10 @@ class Cursor:
         """The verdict on a live event for message `seq`; FORWARD moves the cursor to it. An event
         not `readable` here (its push left this socket's variant out) is a GAP where it would be
         forwarded: the catch-up reads it."""
-        if self.seq is None or seq <= self.seq:
+        if self.seq is None:
+            self.seen = max(self.seen, seq)
+            return Verdict.DROP
+        if seq <= self.seq:
             return Verdict.DROP
         if seq == self.seq + 1 and readable:
             self.seq = seq

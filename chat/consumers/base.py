@@ -115,6 +115,7 @@ class ChatSocket(AsyncWebsocketConsumer):
         self.inbox = Inbox()
         self.queued = 0  # events put in the inbox and not handled yet
         self.overflowed = False  # whether quick events were dropped since the inbox was last empty
+        self.dropped = 0  # quick events dropped in the socket's life
         self.turn = asyncio.Lock()
 
     async def hub_event(self, event: dict) -> None:
@@ -128,6 +129,7 @@ class ChatSocket(AsyncWebsocketConsumer):
                 if not self.overflowed:
                     logger.warning("socket %s events behind, %s: its quick events dropped", self.queued, self.where())
                 self.overflowed = True
+                self.dropped += 1
                 return  # what it misses it repairs: a gap at its next message or sync, the next push
             self.defer(event)
             return
@@ -193,8 +195,10 @@ class ChatSocket(AsyncWebsocketConsumer):
                 await self.close(code=1011)
 
     async def group_join(self, group: str) -> None:
-        """Join `group` through the hub (Channels' self.groups keeps the list). If the layer is
-        away, the group is kept and joined again at the next groups_renew."""
+        """Join `group` through the hub (Channels' self.groups keeps the list), unless joined
+        already. If the layer is away, the group is kept and joined again at the next groups_renew."""
+        if group in self.groups:
+            return
         self.groups.append(group)
         await hub().join(group, self)
 

@@ -42,15 +42,27 @@ class RoomConsumer(RoomLog, SidebarConsumer):
     room: Room | None = None
     has_composer = True
     presence_pushed = False  # whether its arrival pushed who is online to the room's page (admit)
+    joined_early = False  # whether groups_early joined the room's groups with the channel layer up
 
     def where(self) -> str:
         return f"room={self.scope['url_route']['kwargs']['slug']}"
 
-    async def admit(self, user) -> bool:
-        """Admit `user` to the room, else close; then mark the socket present and join the room's
-        page group. A member's room is in their sidebar, just read; anyone else's is read by
-        room_admission, which joins a public room (the sidebar is then read again, with it)."""
+    async def groups_early(self) -> None:
+        """The room's two groups, named by the URL's slug, joined before the sidebar's read (and any
+        admission's): what is committed after that read reaches this socket as an event, so the read's
+        seqs and the events' are the room's newest (RoomLog.seqs_known: no query at the first sync), and
+        the push of who is online that its arrival makes reaches it too (admit). Left if it is refused."""
         self.cursor, self.changes = Cursor(), Cursor()  # the messages, the room's edits and deletions (chat.changes)
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        if len(slug) <= Room.SLUG_MAX_LENGTH:  # no room's is longer (a group's name is under 100 characters)
+            await self.group_join(broadcasts.members_group(slug))
+            await self.group_join(broadcasts.page_group(slug))
+            self.joined_early = not broadcasts.layer_breaker.failing
+
+    async def admit(self, user) -> bool:
+        """Admit `user` to the room, else close; then mark the socket present. A member's room is in
+        their sidebar, just read; anyone else's is read by room_admission, which joins a public room
+        (the sidebar is then read again, with it). Both reads follow groups_early."""
         self.unseen = Unseen(user.pk)  # what "Jump to latest" counts (chat.unseen)
         slug = self.scope["url_route"]["kwargs"]["slug"]
         room = self.sidebar.room_at(slug)
@@ -58,13 +70,18 @@ class RoomConsumer(RoomLog, SidebarConsumer):
             await self.sidebar_load()
         if room is None:
             logger.info("socket refused: no such room or not a member, %s user=%s", self.where(), user.pk)
+            for group in (broadcasts.members_group(slug), broadcasts.page_group(slug)):
+                if group in self.groups:
+                    await self.group_leave(group)
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return False
         self.room = self.gate.room = room
         self.gate.room_admitted = True  # read and admitted just now, after the user's group was joined
         self.budget = frames.FrameBudget(rate=settings.CHAT_FRAME_RATE, burst=settings.CHAT_FRAME_BURST)
         self.sidebar.current_room_id = room.pk
-        await self.group_join(broadcasts.page_group(room))  # first: the push of who is online reaches it too
+        self.seqs_admitted = (room.last_seq, room.last_change_seq) if self.joined_early else None
+        if entry := self.sidebar.entries.get(room.pk):
+            self.marked = entry.last_read_seq  # the reader's marker, as read: no write until the cursor passes it
         self.presence_pushed = await presence_renew(room=room, user=self.scope["user"], channel_name=self.channel_name)
         await variant_note(room_id=room.pk, key=self.variant.key)
         heartbeat().add(self)
@@ -120,7 +137,7 @@ class RoomConsumer(RoomLog, SidebarConsumer):
     async def chat_message(self, event):
         """A message saved in one of the user's rooms: this room's is forwarded if it is the next
         in order (a gap, or a push not rendered for this variant, is read); another room's goes to the sidebar."""
-        if event["room"] != self.room.pk:
+        if self.room is None or event["room"] != self.room.pk:  # (None: refused, its early groups' last events)
             await super().chat_message(event)
             return
         verdict = self.cursor.receive(event["seq"], readable=variants.push_readable(event, self.variant))
@@ -157,6 +174,8 @@ class RoomConsumer(RoomLog, SidebarConsumer):
     def express_ready(self, event: dict) -> bool:
         """What else the hub may write directly: someone else's typing once synced, presence, members, reactions."""
         kind = event["type"]
+        if self.room is None:
+            return False  # refused: its early groups' last events
         shown = kind == "chat.typing" and self.typing_shown(event)
         return shown or kind in ("chat.presence", "room.members", "chat.reactions")
 
@@ -170,14 +189,15 @@ class RoomConsumer(RoomLog, SidebarConsumer):
 
     async def room_members(self, event):
         """Someone joined or left (the member list), who is online changed (`chat.presence`), or a
-        message's reactions (`chat.reactions`): show the push, in this socket's variant."""
-        await self.send(text_data=variants.push_html(event, self.variant))
+        message's reactions (`chat.reactions`): show the push, in this socket's variant (once admitted)."""
+        if self.room is not None:
+            await self.send(text_data=variants.push_html(event, self.variant))
 
     chat_presence = chat_reactions = room_members
 
     async def room_changed(self, event):
         """A room was renamed or (un)archived: this page takes its new header (and composer)."""
-        if event["room"] == self.room.pk:
+        if self.room is not None and event["room"] == self.room.pk:
             self.room.archived_at = timezone.now() if event["archived"] else None
             await self.send(text_data=variants.push_html(event, self.variant))
         await super().room_changed(event)

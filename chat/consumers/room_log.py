@@ -22,7 +22,10 @@ read_seqs = database_sync_to_async(selectors.room_seqs, thread_sensitive=False)
 class RoomLog:
     """The log-keeping handlers of a room page's socket (RoomConsumer's, as a mixin)."""
 
-    marked: int | None = None  # the seq this socket last moved the reader's marker to
+    marked: int | None = None  # the reader's marker as this socket last read or moved it
+    # The room's newest seq and change number as read when the socket was admitted, after it joined the
+    # room's groups (RoomConsumer.groups_early); None if the channel layer was away then.
+    seqs_admitted: tuple[int, int] | None = None
 
     def log_replace(self, lines: list, cursor: int) -> str:
         """The page's whole log replaced by `lines` (selectors.LogLine), its cursor at seq `cursor`."""
@@ -31,24 +34,39 @@ class RoomLog:
 
     async def sync(self, after: int, changes: int | None = None) -> None:
         """The page has messages up to seq `after` and the room's changes up to `changes`: the first sync starts
-        the cursors. Each re-adds the socket's groups (after a layer outage), sends what the page is missing
-        (changed bubbles first: read before the messages, which are then at least as new), moves the read marker
-        to what it has (one UPDATE when it moved, not one a message), and is the socket's presence heartbeat.
-        The room's newest seq and change number come first, in one query: most syncs read nothing else."""
-        last_seq, last_change_seq = await read_seqs(self.room.pk)
+        the cursors. Each sends what the page is missing (changed bubbles first: read before the messages, which
+        are then at least as new) and moves the read marker to what it has (one UPDATE when it moved, not one a
+        message). The room's newest seq and change number come first, in one query (most syncs read nothing
+        else); the first sync knows them without one (seqs_known), and its groups and presence were made by its
+        connect just now. Every other re-adds the socket's groups (after a layer outage) and is its presence
+        heartbeat."""
+        known = self.seqs_known() if self.cursor.seq is None else None
+        last_seq, last_change_seq = known or await read_seqs(self.room.pk)
         if self.cursor.seq is None:
             self.cursor.start(after=after, last_seq=last_seq)
-        await self.groups_renew()
-        await variant_note(room_id=self.room.pk, key=self.variant.key)
+        if known is None:
+            await self.groups_renew()
+            await variant_note(room_id=self.room.pk, key=self.variant.key)
         await self.catch_up_changes(changes, last=last_change_seq)
         if last_seq > self.cursor.seq:
             await self.catch_up()
         await self.mark_read()
-        await presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
+        if known is None:
+            await presence_renew(room=self.room, user=self.scope["user"], channel_name=self.channel_name)
+
+    def seqs_known(self) -> tuple[int, int] | None:
+        """The room's newest seq and change number without a query, before the first sync: the admission's
+        read, or the newest event since (anything committed after that read arrives as one: the room's groups
+        were joined first). None when an event may have been missed: the groups joined with the channel
+        layer away, or events dropped (chat.consumers.base.INBOX_LIMIT)."""
+        if self.seqs_admitted is None or self.dropped:
+            return None
+        return max(self.seqs_admitted[0], self.cursor.seen), max(self.seqs_admitted[1], self.changes.seen)
 
     async def mark_read(self) -> None:
-        """Move the reader's marker to this socket's cursor, if it moved since this socket last did."""
-        if self.cursor.seq and self.cursor.seq != self.marked:
+        """Move the reader's marker to this socket's cursor, if that is past the marker as this socket
+        last read or moved it (the marker never moves back: membership_mark_read)."""
+        if self.cursor.seq and self.cursor.seq > (self.marked or 0):
             await mark_read(room=self.room, user=self.scope["user"], seq=self.cursor.seq)
             self.marked = self.cursor.seq
 

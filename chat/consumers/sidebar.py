@@ -39,6 +39,7 @@ class SidebarConsumer(ChatSocket):
         # The user's group first, then the reads and checks: an ending committed after them
         # still arrives. The sidebar's read is the room page's admission of a member (admit).
         await self.group_join(broadcasts.user_group(user.pk))
+        await self.groups_early()
         self.gate = AccessGate(self.scope)
         await self.sidebar_load()
         if not await self.admit(user) or not await self.access_ok(first=True):
@@ -53,6 +54,9 @@ class SidebarConsumer(ChatSocket):
     def where(self) -> str:
         """Where this socket is, for the log."""
         return "sidebar"
+
+    async def groups_early(self) -> None:
+        """Join, before the sidebar's read, the groups whose news that read must not miss: none here."""
 
     async def admit(self, user) -> bool:
         """Whether `user` may have this socket (closing it with a code if not)."""

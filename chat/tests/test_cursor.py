@@ -28,3 +28,14 @@ def test_a_page_claiming_more_than_the_room_has_is_held_to_the_rooms_newest():
     cursor = Cursor()
     cursor.start(after=10**18, last_seq=2)
     assert cursor.seq == 2 and cursor.receive(3) is Verdict.FORWARD
+
+
+def test_before_the_first_sync_the_highest_seq_received_is_kept():
+    """What a socket knows of the room's newest without a query (RoomLog.seqs_known)."""
+    cursor = Cursor()
+    for seq in (3, 5, 4):
+        cursor.receive(seq)
+    assert cursor.seen == 5
+    cursor.start(after=5, last_seq=5)
+    cursor.receive(6)
+    assert cursor.seen == 5 and cursor.seq == 6

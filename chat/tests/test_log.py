@@ -142,8 +142,8 @@ async def test_the_member_list_and_count_follow_joins_and_leaves_live(lobby_sock
 
     await database_sync_to_async(membership_join)(room=room, user=cy)
     joined = await ana.receive_side()
-    while not joined.startswith('<span id="members-count">'):
-        joined = await ana.receive_side()
+    while not joined.startswith('<span id="members-count">') or f'data-user="{cy.pk}"' not in joined:
+        joined = await ana.receive_side()  # (the push of Ana's own joining, her socket's admission, may come first)
     await database_sync_to_async(membership_remove)(room=room, remover=cy, user=cy)
     left = await ana.receive_side()
     while not left.startswith('<span id="members-count">'):
