@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 
+from site_config.model_rows import ModelRows, rows_read
+
 from .models import Profile
 
 UserModel = get_user_model()
@@ -12,26 +14,27 @@ UserModel = get_user_model()
 # every page view and socket handshake whose session this process has not read lately, and every
 # socket's full access check (chat.access, at least every RECHECK_SECONDS), read it, and Django
 # building and compiling that query cost 1.5 times its execution (529 against 210 us, measured on
-# PostgreSQL: docs/performance.md). Standard SQL, for all three databases. The profile's columns
-# come named `profile__<column>` (Manager.raw makes them attributes of the user; _profile_take).
-_PROFILE_FIELDS = Profile._meta.concrete_fields
+# PostgreSQL: docs/performance.md). Standard SQL, for all three databases. The user's columns,
+# then the profile's (all NULL when the LEFT JOIN finds none), made instances by model_rows.
+_USER_ROWS, _PROFILE_ROWS = ModelRows(UserModel), ModelRows(Profile)
 _USER_SQL = f"""
-SELECT u.*, {", ".join(f"p.{field.column} AS profile__{field.column}" for field in _PROFILE_FIELDS)}
+SELECT {_USER_ROWS.columns("u")}, {_PROFILE_ROWS.columns("p")}
 FROM {UserModel._meta.db_table} u LEFT JOIN {Profile._meta.db_table} p ON p.user_id = u.id
 WHERE u.id = %s
 """
+_PROFILE_PK_AT = _USER_ROWS.width + _PROFILE_ROWS.fields.index(Profile._meta.pk)  # the profile's primary key's column
 
 
-def _profile_take(user) -> None:
-    """Make the profile columns `user` was read with (_USER_SQL) its cached profile (None: it has
-    none), as select_related leaves it: `user.profile` then reads nothing."""
-    found = user.__dict__[f"profile__{Profile._meta.pk.column}"] is not None  # the LEFT JOIN found a row
-    values = [user.__dict__.pop(f"profile__{field.column}") for field in _PROFILE_FIELDS]
+def _user_made(row):
+    """The user of `row` (_USER_SQL), their profile (None: they have none) cached on them as
+    select_related leaves it: `user.profile` then reads nothing."""
+    user = _USER_ROWS.make(row[: _USER_ROWS.width])
     profile = None
-    if found:
-        profile = Profile.from_db(user._state.db, [field.attname for field in _PROFILE_FIELDS], values)
+    if row[_PROFILE_PK_AT] is not None:  # the LEFT JOIN found a row
+        profile = _PROFILE_ROWS.make(row[_USER_ROWS.width :])
         Profile.user.field.set_cached_value(profile, user)
     UserModel.profile.related.set_cached_value(user, profile)
+    return user
 
 
 class ProfileModelBackend(ModelBackend):
@@ -50,10 +53,10 @@ class ProfileModelBackend(ModelBackend):
             user_id = UserModel._meta.pk.to_python(user_id)  # as get(pk=...) takes it: "12" is 12
         except ValidationError:
             return None  # not an id at all: no such user
-        rows = list(UserModel._default_manager.raw(_USER_SQL, [user_id]))
+        rows = rows_read(_USER_SQL, [user_id])
         if not rows:
             return None
-        _profile_take(user := rows[0])
+        user = _user_made(rows[0])
         return user if self.user_can_authenticate(user) else None
 
     async def aget_user(self, user_id):

@@ -8,6 +8,8 @@ query: only the entry whose count changed is re-rendered and sent.
 
 from dataclasses import dataclass, field
 
+from site_config.model_rows import ModelRows, rows_read
+
 from .mentions import mentions_unread
 from .models import Membership, Mention, Room
 from .selectors import room_titles
@@ -92,22 +94,33 @@ class Sidebar:
 # socket's connect reads it, and Django building and compiling the same statement (a
 # select_related and an Exists) cost three times its execution (1.45 ms against 0.38 in all,
 # measured on PostgreSQL: docs/performance.md). Standard SQL, for all three databases; the
-# room's columns become a Room as the ORM would make it (Manager.raw: by column name, with the
-# database's converters), the membership's two as that room's extra attributes.
+# room's columns become a Room as the ORM would make it (site_config.model_rows), the
+# membership's two that room's extra attributes.
+_ROOM_ROWS = ModelRows(Room)
 _SIDEBAR_SQL = f"""
-SELECT room.*, membership.last_read_seq AS sidebar_last_read_seq,
+SELECT {_ROOM_ROWS.columns("room")}, membership.last_read_seq,
     EXISTS(SELECT 1 FROM {Mention._meta.db_table} mention WHERE mention.user_id = membership.user_id
-        AND mention.room_id = membership.room_id AND mention.seq > membership.last_read_seq) AS sidebar_mentioned
+        AND mention.room_id = membership.room_id AND mention.seq > membership.last_read_seq)
 FROM {Membership._meta.db_table} membership INNER JOIN {Room._meta.db_table} room ON room.id = membership.room_id
 WHERE membership.user_id = %s
 """
+
+
+def _sidebar_rooms(user) -> list[Room]:
+    """`user`'s rooms (_SIDEBAR_SQL), each with `sidebar_last_read_seq` and `sidebar_mentioned` (truthy)."""
+    rooms = []
+    for row in rows_read(_SIDEBAR_SQL, [user.pk]):
+        room = _ROOM_ROWS.make(row[: _ROOM_ROWS.width])
+        room.sidebar_last_read_seq, room.sidebar_mentioned = row[_ROOM_ROWS.width :]
+        rooms.append(room)
+    return rooms
 
 
 def sidebar_entries(user) -> list[SidebarEntry]:
     """The rooms `user` is a member of, as their sidebar lists them: rooms by title, then
     direct conversations by title, each with its unread mentions. One query; one more if any
     room is direct, one more if any has unread mentions."""
-    rooms = list(Room.objects.raw(_SIDEBAR_SQL, [user.pk]))
+    rooms = _sidebar_rooms(user)
     titles = room_titles(rooms, user)
     mentioned = mentions_unread(user) if any(room.sidebar_mentioned for room in rooms) else {}
     entries = [

@@ -13,7 +13,9 @@ CULL_SECONDS = 10.0  # a process counts the cache's files (and culls past MAX_EN
 # A file last written longer ago than this (past the file system's timestamp granularity) is
 # known by its inode, modification time and size: while they are the same, it holds what it held.
 STABLE_SECONDS = 2.0
-KEPT_FILES = 1_000  # file names an instance keeps (Django makes one per thread and asyncio context)
+KEPT_FILES = 100_000  # file names a process keeps (then it forgets them all and works them out again)
+_files: dict[tuple, str] = {}  # (directory, key prefix, default version, key, version) -> file name
+_dirs_made: set[str] = set()  # cache directories made (or found) by this process
 KEPT_MAX = 100_000  # files whose values a process keeps (then it forgets them all and reads again)
 KEPT_TYPES = (str, bytes, int, float, bool, type(None))  # immutable: a caller can't change the kept one
 _kept: dict[str, tuple[tuple[int, int, int], float | None, object]] = {}  # file -> (stamp, expiry, value)
@@ -32,6 +34,16 @@ class FileBasedCache(filebased.FileBasedCache):
     # instance per thread and per asyncio context (each socket's task has its own), so a time
     # kept on the instance let every new socket count the whole directory again.
     _next_culls: dict[str, float] = {}
+
+    def __init__(self, dir, params):
+        """Django's, that makes the directory once per process: an instance is made per thread and
+        asyncio context (each socket's task), and each made it again (a write still does, after
+        Django's: the directory may have been removed since)."""
+        filebased.BaseCache.__init__(self, params)
+        self._dir = os.path.abspath(dir)
+        if self._dir not in _dirs_made:
+            self._createdir()
+            _dirs_made.add(self._dir)
 
     def get(self, key, default=None, version=None):
         """Django's `get` (the same files, format and expiry), that reads a file again only when
@@ -71,14 +83,14 @@ class FileBasedCache(filebased.FileBasedCache):
         return value
 
     def _key_to_file(self, key, version=None):
-        """Django's file name for `key`, remembered by this instance (at most KEPT_FILES): the
-        key's validation and hash cost more than a kept read."""
-        files = self.__dict__.setdefault("_files", {})
-        fname = files.get((key, version))
+        """Django's file name for `key`, remembered by the process (at most KEPT_FILES), not by
+        the instance (one per socket): the key's validation and hash cost more than a kept read."""
+        memo = (self._dir, self.key_prefix, self.version, key, version)
+        fname = _files.get(memo)
         if fname is None:
-            if len(files) >= KEPT_FILES:
-                files.clear()
-            fname = files[key, version] = super()._key_to_file(key, version)
+            if len(_files) >= KEPT_FILES:
+                _files.clear()
+            fname = _files[memo] = super()._key_to_file(key, version)
         return fname
 
     async def aget(self, key, default=None, version=None):

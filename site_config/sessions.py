@@ -5,14 +5,17 @@ from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from .model_rows import ModelRows, rows_read
+
 # Django's read of a live session (db.SessionStore._get_session_from_db: the row of the key, if
 # not expired), written once: every socket's handshake whose session this process has not read
 # lately, every page view likewise, and every socket's full access check (chat.access, at least
 # every RECHECK_SECONDS) read it, and Django building and compiling the same query cost as much
 # as its execution (364 against 180 us, measured on PostgreSQL: docs/performance.md). Standard
-# SQL, for all three databases; the row becomes a Session as the ORM would make it (Manager.raw).
+# SQL, for all three databases; the row becomes a Session as the ORM would make it (model_rows).
+_SESSION_ROWS = ModelRows(Session)
 _LIVE_SESSION_SQL = f"""
-SELECT session_key, session_data, expire_date FROM {Session._meta.db_table}
+SELECT {_SESSION_ROWS.columns(Session._meta.db_table)} FROM {Session._meta.db_table}
 WHERE session_key = %s AND expire_date > %s
 """
 
@@ -26,12 +29,13 @@ class SessionStore(db.SessionStore):
     expire_date = None
 
     def _get_session_from_db(self):
-        rows = list(Session.objects.raw(_LIVE_SESSION_SQL, [self.session_key, timezone.now()]))
+        rows = rows_read(_LIVE_SESSION_SQL, [self.session_key, timezone.now()])
         if not rows:
             self._session_key = self.expire_date = None  # as Django's: no live row, so a save makes a new key
             return None
-        self.expire_date = rows[0].expire_date
-        return rows[0]
+        session = _SESSION_ROWS.make(rows[0])
+        self.expire_date = session.expire_date
+        return session
 
     async def _aget_session_from_db(self):
         session = await super()._aget_session_from_db()

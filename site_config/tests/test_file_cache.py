@@ -102,3 +102,19 @@ def test_a_kept_value_expires_and_a_mutable_one_is_never_kept(tmp_path, monkeypa
     clock[0] += 61
     assert cache.get("short", "expired") == "expired"
     assert not os.path.exists(cache._key_to_file("short"))  # deleted, as Django's get deletes it
+
+
+def test_a_new_instance_makes_no_directory_its_process_made_and_a_write_still_does(tmp_path, monkeypatch):
+    """Each socket's task gets an instance of its own: the directory is made once a process (a
+    write makes it again if it was removed, as Django's does)."""
+    from django.core.cache.backends import filebased
+
+    made = []
+    real = filebased.safe_makedirs
+    monkeypatch.setattr(filebased, "safe_makedirs", lambda *a, **kw: made.append(1) or real(*a, **kw))
+    first = file_cache.FileBasedCache(str(tmp_path / "c"), {})
+    second = file_cache.FileBasedCache(str(tmp_path / "c"), {})
+    assert len(made) == 1 and first._key_to_file("k") == second._key_to_file("k")
+    (tmp_path / "c").rmdir()
+    second.set("k", "v")
+    assert second.get("k") == "v"
