@@ -29,7 +29,7 @@ ALLOWED = {
     "a": {"href", "target", "rel", "class", "data-mention"},
     "span": {"class", "data-mention"},
 }
-SCHEMES = {"http", "https", "mailto"}
+SCHEMES = {"http", "https", "mailto", ""}  # "": a link within the site (a mention's profile page)
 # What a browser ignores in a URL before reading its scheme (WHATWG URL: C0 controls, space, tab, newline).
 IGNORED_IN_URL = re.compile(r"[\x00-\x20]")
 
