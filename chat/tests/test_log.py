@@ -224,9 +224,10 @@ async def test_jump_to_latest_counts_what_came_while_its_reader_was_scrolled_up(
     await bea.send_to(text_data=json.dumps({"scrolled": "up"}))
     # Handled before Ana posts: a socket takes its frames and the layer's events as they come.
     assert jump_labels(await bea.frames_so_far()) == ["|Jump to latest ↓||New messages below ↓|"]
+    frames = []
     for socket, text in [(ana, "uno"), (bea, "mío"), (ana, "dos")]:
         await socket.send_to(text_data=post_frame(text))
-    frames = await bea.frames_before(">dos<")
+        frames += await bea.frames_before(f">{text}<")  # shown before the next is sent: no two in one catch-up
     frames += await bea.frames_so_far()
     assert jump_labels(frames) == ["1 new message ↓", "2 new messages ↓"]
     assert jump_labels(await ana.frames_so_far()) == []
