@@ -187,3 +187,39 @@ def test_a_rooms_name_is_escaped_in_the_sidebar_and_its_entry():
     ):
         assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
         assert f'href="{room.get_absolute_url()}#new-messages"' in html and unread_badge(html, room) == "2"
+
+
+def test_a_sidebar_render_is_kept_by_what_it_shows_and_redone_when_any_of_it_changes():
+    """fragments.sidebar and sidebar_entry keep their renders per language, current room and what
+    the entries show: the same state again renders nothing new, and each change of a shown
+    field (count, mention, title, archived, the current room, the language) shows."""
+    from django.utils import timezone, translation
+
+    from chat import fragments
+
+    def shown(entry, current_room_id=None):
+        return (
+            fragments.sidebar(entries=[entry], current_room_id=current_room_id),
+            fragments.sidebar_entry(entry=entry, current_room_id=current_room_id),
+        )
+
+    room = Room(pk=8, name="Kept", slug="kept", last_seq=3)
+    entry = SidebarEntry(room, "Kept", last_seq=3, last_read_seq=1)
+    first = shown(entry)
+    hits = fragments._sidebar_html.cache_info().hits, fragments._sidebar_entry_html.cache_info().hits
+    assert shown(SidebarEntry(Room(pk=8, name="Kept", slug="kept", last_seq=3), "Kept", 3, 1)) == first
+    assert fragments._sidebar_html.cache_info().hits == hits[0] + 1
+    assert fragments._sidebar_entry_html.cache_info().hits == hits[1] + 1
+    assert all(unread_badge(html, room) == "2" for html in first)
+
+    entry.last_seq = 5
+    assert all(unread_badge(html, room) == "4" for html in shown(entry))
+    entry.mention_seqs = [5]
+    assert all("@1" in html for html in shown(entry))
+    entry.title = "Renamed"
+    assert all("Renamed" in html for html in shown(entry))
+    room.archived_at = timezone.now()
+    assert all("archived" in html for html in shown(entry))
+    assert all('aria-current="page"' in html for html in shown(entry, current_room_id=8))
+    with translation.override("es"):
+        assert all("Archivada" in html for html in shown(entry))
