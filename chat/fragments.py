@@ -10,7 +10,6 @@ marked safe. Times render in the active time zone (the site's, `settings.TIME_ZO
 
 import functools
 import uuid
-from typing import NamedTuple
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.loader import render_to_string
@@ -210,33 +209,11 @@ def _presence_html(language: str | None, people: tuple, total: int) -> str:
     return templating.render(PRESENCE_CHANGED, context).strip()
 
 
-class _ShownRoom(NamedTuple):
-    pk: int
-    slug: str
-    is_direct: bool
-    is_archived: bool
-
-
-class _ShownEntry(NamedTuple):
-    """What the sidebar's templates show of an entry: all they may read (its render is kept by these)."""
-
-    room: _ShownRoom
-    title: str
-    unread: int
-    mentions: int
-
-
-def _shown(entry) -> _ShownEntry:
-    room = entry.room
-    shown_room = _ShownRoom(room.pk, room.slug, room.is_direct, room.is_archived)
-    return _ShownEntry(shown_room, entry.title, entry.unread, entry.mentions)
-
-
 def sidebar(*, entries: list, current_room_id: int | None) -> str:
     """A reader's whole sidebar: `entries` (sidebar.SidebarEntry), the current room marked. Every
     connect sends it, and readers of one team share a few (a reconnect its own): kept per
-    language, current room and what the entries show (_ShownEntry)."""
-    shown = tuple(_shown(entry) for entry in entries)
+    language, current room and what the entries show (sidebar.ShownEntry)."""
+    shown = tuple(entry.shown() for entry in entries)
     return _sidebar_html(translation.get_language(), shown, current_room_id)
 
 
@@ -249,11 +226,11 @@ def _sidebar_html(language: str | None, shown: tuple, current_room_id: int | Non
 def sidebar_entry(*, entry, current_room_id: int | None) -> str:
     """One room's sidebar entry (its title and unread count), replacing its twin by id; a
     message's readers share a few: kept as the whole sidebar is."""
-    return _sidebar_entry_html(translation.get_language(), _shown(entry), current_room_id)
+    return _sidebar_entry_html(translation.get_language(), entry.shown(), current_room_id)
 
 
 @functools.lru_cache(maxsize=1024)
-def _sidebar_entry_html(language: str | None, shown: _ShownEntry, current_room_id: int | None) -> str:
+def _sidebar_entry_html(language: str | None, shown: tuple, current_room_id: int | None) -> str:
     return templating.render(SIDEBAR_ENTRY, {"entry": shown, "current_room_id": current_room_id}).strip()
 
 

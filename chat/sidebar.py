@@ -7,12 +7,30 @@ query: only the entry whose count changed is re-rendered and sent.
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from site_config.model_rows import ModelRows, rows_read
 
 from .mentions import mentions_unread
 from .models import Membership, Mention, Room
 from .selectors import room_titles
+
+
+class ShownRoom(NamedTuple):
+    pk: int
+    slug: str
+    is_direct: bool
+    is_archived: bool
+
+
+class ShownEntry(NamedTuple):
+    """What the sidebar's templates (templates/jinja2/chat/sidebar/) show of an entry, all they
+    may read of it: the key its render is kept by (chat.fragments.sidebar)."""
+
+    room: ShownRoom
+    title: str
+    unread: int
+    mentions: int
 
 
 @dataclass
@@ -39,6 +57,11 @@ class SidebarEntry:
     @property
     def mentions(self) -> int:
         return sum(1 for seq in self.mention_seqs if seq > self.last_read_seq)
+
+    def shown(self) -> ShownEntry:
+        """What the sidebar shows of this entry now (its render's key)."""
+        room = ShownRoom(self.room.pk, self.room.slug, self.room.is_direct, self.room.is_archived)
+        return ShownEntry(room, self.title, self.unread, self.mentions)
 
 
 class Sidebar:
