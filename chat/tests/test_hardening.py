@@ -82,6 +82,7 @@ async def test_no_socket_survives_a_log_out_made_while_it_was_connecting(make_us
     codes = [await closed_with(socket) for socket in sockets]
     assert codes == [4001] * 12
     assert not await Message.objects.filter(author=ana).aexists()
+    await asyncio.gather(*(socket.disconnect() for socket in sockets))  # as a browser does: no app left to cancel
 
 
 async def test_no_socket_survives_a_removal_made_while_it_was_connecting(make_user):
@@ -98,6 +99,7 @@ async def test_no_socket_survives_a_removal_made_while_it_was_connecting(make_us
         await socket.send_to(text_data=sync_frame(0))
     codes = [await closed_with(socket) for socket in sockets]
     assert all(code in (4003, 4004) for code in codes), codes
+    await asyncio.gather(*(socket.disconnect() for socket in sockets))
 
 
 async def test_an_expired_session_ends_its_socket_at_the_next_frame(make_user, monkeypatch):
