@@ -16,10 +16,17 @@ the remembered read's time.
 import time
 from datetime import UTC, datetime
 
-from channels.auth import AuthMiddleware
+from channels.auth import AuthMiddleware, get_user
+from channels.db import database_sync_to_async
 from channels.sessions import CookieMiddleware, SessionMiddleware
 
 from .session_reads import session_read_arecall, session_read_remember
+
+# Channels' get_user, on the thread pool rather than its one database thread: while a crowd's
+# handshakes arrive (sockets reconnecting after a deploy) they queued there, each waiting on its
+# two round trips, with the event loop idle for lack of anything else to do. The user is not
+# Channels' lazy proxy: its every attribute read was a Python call (2% of a message).
+_user_read = database_sync_to_async(get_user.func, thread_sensitive=False)
 
 
 class HandshakeAuthMiddleware(AuthMiddleware):
@@ -43,8 +50,7 @@ class HandshakeAuthMiddleware(AuthMiddleware):
             scope["auth_read_at"] = read.read_at
             return
         scope["auth_read_at"] = now
-        await super().resolve_scope(scope)  # Channels' read: the session, then the user
-        scope["user"] = scope["user"]._wrapped  # no proxy: its every attribute read was a Python call (2% of a message)
+        scope["user"] = await _user_read(scope)  # Channels' read (the session, then the user), not its lazy proxy
         session_read_remember(session, key, scope["user"], now)
 
 

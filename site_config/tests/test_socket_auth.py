@@ -4,7 +4,6 @@ changed: a version made after it or too close to it, an expired session, a read 
 
 import time
 
-import channels.auth
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -37,13 +36,13 @@ class Seen:
 def reads(monkeypatch) -> list:
     """Each handshake that read the session and user from the database."""
     counted = []
-    real = channels.auth.get_user
+    real = socket_auth._user_read
 
     async def get_user(scope):
         counted.append(scope["session"].session_key)
         return await real(scope)
 
-    monkeypatch.setattr(channels.auth, "get_user", get_user)
+    monkeypatch.setattr(socket_auth, "_user_read", get_user)
     return counted
 
 
