@@ -46,5 +46,5 @@ gc.freeze()
 # walks of each socket's objects in all. With a young generation of 10,000 a full collection
 # waits for a million net new objects: 3,000 first connects cost 1.49 ms of server CPU each
 # instead of 1.95 (9 full collections, 2.1 s, gone), memory unchanged; a middle collection
-# (at most 100,000 objects) takes ≈ 40 ms. docs/performance.md, "Session 24".
+# (at most 100,000 objects) takes 40–50 ms. docs/performance.md, "Session 24".
 gc.set_threshold(10_000, 10, 10)
