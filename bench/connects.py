@@ -7,8 +7,9 @@ database and the cookies:
     .venv/bin/python bench/connects.py 3000 3 /tmp/old . [--remembered]
 
 Each round starts a fresh Tertulia server (as `make bench` does: one uvicorn process on the
-server core) from each tree in turn, alternating their order (the first server of a round
-runs on a cooler machine), opens 50 sockets to warm it, then N sockets into `bench-idle` at
+server core) from each tree in turn, alternating their order (a server's place biases its
+figure: the first of a run measured 20–40% dearer each time in session 25, so compare from the
+second line on), opens 50 sockets to warm it, then N sockets into `bench-idle` at
 once (the i-th user each, 200 handshakes at a time), and prints the wall time, the server's
 CPU per connect, its memory per socket, and PostgreSQL's CPU per connect (all its processes'
 /proc times). `--remembered` warms with the same N users instead, so that the measured
