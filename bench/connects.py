@@ -4,7 +4,7 @@ database and the cookies:
 
     git worktree add /tmp/old <commit>   # then copy in bench/results/cookies.json, the
                                          # compiled translations and staticfiles/
-    .venv/bin/python bench/connects.py 3000 3 /tmp/old . [--remembered]
+    .venv/bin/python bench/connects.py 3000 3 /tmp/old . [--remembered | --shared]
 
 Each round starts a fresh Tertulia server (as `make bench` does: one uvicorn process on the
 server core) from each tree in turn, alternating their order (a server's place biases its
@@ -13,7 +13,11 @@ second line on), opens 50 sockets to warm it, then N sockets into `bench-idle` a
 once (the i-th user each, 200 handshakes at a time), and prints the wall time, the server's
 CPU per connect, its memory per socket, and PostgreSQL's CPU per connect (all its processes'
 /proc times). `--remembered` warms with the same N users instead, so that the measured
-handshakes take the process's remembered reads of their sessions (site_config.session_reads).
+handshakes take the process's remembered reads of their sessions (site_config.session_reads);
+`--shared` first reads the N users' sessions as their page views would on another worker (or
+before a restart), so that the handshakes take the reads shared through the cache: a crowd
+reconnecting after a deploy. Otherwise the shared reads of the bench's sessions are deleted
+before each round, so that each handshake reads its session and user.
 Set DJANGO_CACHE_DIR to one directory for every tree: the access versions they compare live there.
 """
 
@@ -33,6 +37,7 @@ from loadgen import close_members, open_members  # noqa: E402
 from shapes import cpu_seconds, rss_kib  # noqa: E402
 
 WARM_SOCKETS = 50
+HERE = Path(__file__).resolve().parent.parent
 
 
 def postgres_cpu_seconds() -> float:
@@ -47,8 +52,15 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
-async def round_on(tree: Path, sockets: int, remembered: bool, cookies: list[str]) -> str:
-    """One fresh server from `tree`, warmed, then `sockets` first connects: a line of figures."""
+async def round_on(tree: Path, sockets: int, mode: str, cookies: list[str]) -> str:
+    """One fresh server from `tree`, warmed, then `sockets` connects (`mode`: first, remembered,
+    shared): a line of figures."""
+    remembered = mode == "remembered"
+    servers.ROOT = HERE  # this tree's code reads and deletes them (a tree compared may not know them)
+    if mode == "shared":
+        servers.shared_reads_make(sockets)
+    else:
+        servers.shared_reads_forget()
     servers.ROOT = tree  # the server's working directory: its code
     with ExitStack() as stack:
         target, (pid,) = servers.Configs(stack, cookies).target("tertulia-inmem-1proc")
@@ -72,14 +84,16 @@ def main() -> None:
     parser.add_argument("sockets", type=int)
     parser.add_argument("rounds", type=int)
     parser.add_argument("trees", nargs="+", type=lambda path: Path(path).resolve())
-    parser.add_argument("--remembered", action="store_true")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--remembered", action="store_const", const="remembered", dest="mode", default="first")
+    modes.add_argument("--shared", action="store_const", const="shared", dest="mode")
     args = parser.parse_args()
     os.sched_setaffinity(0, {servers.GENERATOR_CORE})
     cookies = json.loads((servers.RESULTS / "cookies.json").read_text())
     for number in range(args.rounds):
         order = args.trees if number % 2 == 0 else args.trees[::-1]
         for tree in order:
-            print(asyncio.run(round_on(tree, args.sockets, args.remembered, cookies)), flush=True)
+            print(asyncio.run(round_on(tree, args.sockets, args.mode, cookies)), flush=True)
 
 
 if __name__ == "__main__":

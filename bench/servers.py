@@ -201,3 +201,47 @@ class Configs:
                 target = Target(name, ports, tertulia=True, cookies=self.cookies)
             self.started[name] = (target, pids)
         return self.started[name]
+
+
+def shared_reads_forget() -> None:
+    """Delete the session reads shared through each configuration's cache (the file cache, and
+    Redis) for the sessions of RESULTS/cookies.json (site_config.session_reads): each is kept for
+    up to RECHECK_SECONDS, so a run minutes after another would otherwise find the earlier run's
+    reads, and measure no first read."""
+    script = f"""
+import json
+from django.core.cache import cache
+from site_config.session_reads import session_read_shared_key
+cookies = json.loads(open({str(RESULTS / "cookies.json")!r}).read())
+cache.delete_many([session_read_shared_key(cookie.split("=", 1)[1]) for cookie in cookies])
+"""
+    for redis in (False, True):
+        python("manage.py", "shell", "--verbosity", "0", "-c", script, redis=redis)
+
+
+def shared_reads_make(users: int) -> None:
+    """What the first `users` cookies' page views leave in the file cache's shared reads
+    (site_config.session_reads), as if made on another worker or before a restart: each user's
+    access version (made, then left older than the reads need), then each session read, as
+    site_config.page_auth reads it, and shared."""
+    script = f"""
+import json, time
+from django.contrib.sessions.backends.base import SessionBase
+from django.test import RequestFactory
+from chat.access import CLOCK_SKEW_SECONDS, access_version_ensure
+from site_config.page_auth import page_user
+from site_config.sessions import SessionStore
+keys = [c.split("=", 1)[1] for c in json.loads(open({str(RESULTS / "cookies.json")!r}).read())[:{users}]]
+requests = []
+for key in keys:
+    request = RequestFactory().get("/chat/")
+    request.session = SessionStore(key)
+    requests.append(request)
+for request in requests:
+    access_version_ensure(int(request.session["_auth_user_id"]))
+time.sleep(CLOCK_SKEW_SECONDS + 1)
+for request in requests:
+    request.session = SessionStore(request.session.session_key)
+    assert page_user(request).is_authenticated
+"""
+    python("manage.py", "shell", "--verbosity", "0", "-c", script)

@@ -79,7 +79,10 @@ def access_version_bump(*, user_id: int) -> None:
 cache_breaker = Breaker("the access cache (full access checks meanwhile)")
 
 
-async def _cached(fallback, operation: str, *args, **kwargs):
+async def cache_acall(fallback, operation: str, *args, **kwargs):
+    """`await cache.<operation>(*args, **kwargs)` on the shared cache (settings.CACHES), or
+    `fallback` while cache_breaker is open or if the cache raises (it is away: logged once, and
+    the breaker counts it)."""
     if not cache_breaker.allows():
         return fallback
     try:
@@ -94,11 +97,11 @@ async def _cached(fallback, operation: str, *args, **kwargs):
 async def access_version_read(user_id: int) -> str | None:
     """User `user_id`'s access version; None if never set or the cache is away (both mean: check
     fully)."""
-    return await _cached(None, "aget", _version_key(user_id))
+    return await cache_acall(None, "aget", _version_key(user_id))
 
 
-def _cached_sync(fallback, operation: str, *args, **kwargs):
-    """_cached, from synchronous code."""
+def cache_call(fallback, operation: str, *args, **kwargs):
+    """cache_acall, from synchronous code."""
     if not cache_breaker.allows():
         return fallback
     try:
@@ -112,7 +115,7 @@ def _cached_sync(fallback, operation: str, *args, **kwargs):
 
 def access_version_get(user_id: int) -> str | None:
     """access_version_read, from synchronous code."""
-    return _cached_sync(None, "get", _version_key(user_id))
+    return cache_call(None, "get", _version_key(user_id))
 
 
 def access_version_ensure(user_id: int) -> None:
@@ -122,11 +125,11 @@ def access_version_ensure(user_id: int) -> None:
     committed after that read bumps it, or bumped it already and this keeps that one.
     Synchronous; a cache read, and a write when there is none; nothing with the cache away."""
     if access_version_get(user_id) is None:
-        _cached_sync(False, "add", _version_key(user_id), _version_new(), timeout=None)
+        cache_call(False, "add", _version_key(user_id), _version_new(), timeout=None)
 
 
 async def _version_add(user_id: int, version: str) -> bool:
-    return await _cached(False, "aadd", _version_key(user_id), version, timeout=None)
+    return await cache_acall(False, "aadd", _version_key(user_id), version, timeout=None)
 
 
 class _SessionRequest:
@@ -146,10 +149,15 @@ def session_expiry(session) -> float:
 def session_user_and_expiry(session) -> tuple[int | None, float]:
     """The id of the active user `session` (a socket's session) still logs in, or None (logged out,
     expired, deleted, deactivated, password changed: Django's own get_user decides), and the
-    session's expiry as Unix time (0 if unknown). Synchronous; two queries, three with a
-    session engine that does not keep the expiry it loaded."""
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
+    session's expiry as Unix time (0 if unknown). The read is remembered and shared
+    (site_config.session_reads), for the socket's reconnect in any process. Synchronous; two
+    queries and a cache write, three queries with a session engine that does not keep the expiry
+    it loaded."""
+    from site_config.session_reads import session_read_renew  # it imports this module
+
+    session, read_at = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key), time.time()
     user = get_user(_SessionRequest(session))
+    session_read_renew(session, user, read_at)
     expiry = session_expiry(session)
     if not expiry and user.is_authenticated:
         row = Session.objects.filter(session_key=session.session_key).values_list("expire_date", flat=True).first()

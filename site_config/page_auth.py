@@ -1,5 +1,6 @@
-"""A page view's user: Django's session authentication, taking this process's remembered read of
-the session (site_config.session_reads) while it still vouches."""
+"""A page view's user: Django's session authentication, taking a remembered read of the session
+(site_config.session_reads: this process's, or the one shared through the cache) while it still
+vouches."""
 
 import time
 
@@ -9,14 +10,14 @@ from django.utils.functional import SimpleLazyObject
 
 from chat.access import access_version_ensure
 
-from .session_reads import session_read_arecall, session_read_recall, session_read_remember
+from .session_reads import session_read_arecall, session_read_recall, session_read_remember, session_read_share
 
 
 def page_user(request):
     """`request`'s user, as django.contrib.auth.get_user(request) finds it (an active user whose
     session and password hash still hold, or AnonymousUser), once per request: the remembered
-    read's copy when it vouches (no query, one cache read), else read (two queries) and
-    remembered."""
+    read's copy when it vouches (no query, one or two cache reads), else read (two queries),
+    remembered and shared."""
     if not hasattr(request, "_cached_user"):
         key = request.session.session_key
         read = session_read_recall(key)
@@ -26,8 +27,9 @@ def page_user(request):
         else:
             read_at = time.time()
             request._cached_user = auth.get_user(request)
-            if session_read_remember(request.session, key, request._cached_user, read_at):
+            if read := session_read_remember(request.session, key, request._cached_user, read_at):
                 access_version_ensure(request._cached_user.pk)  # for the read to vouch once it is older
+                session_read_share(key, read)  # for the socket this page opens, on whichever worker
     return request._cached_user
 
 

@@ -1,12 +1,16 @@
-"""A WebSocket handshake's user: Channels' session authentication, taking this process's
-remembered read of the session (site_config.session_reads) while it still vouches.
+"""A WebSocket handshake's user: Channels' session authentication, taking a remembered read of
+the session (site_config.session_reads: this process's, or one shared through the cache) while
+it still vouches.
 
 Channels' AuthMiddleware reads the session and then the user (with their profile) at every
 handshake: two queries and a thread hop, most of a connect's database work when a page's socket
-reconnects or a crowd arrives at once. Here a handshake whose session this process read before
-(at a handshake or a page view) takes that read's user instead, with no query, while
-site_config.session_reads says it still vouches; anything else reads as Channels does, and
-remembers that read.
+reconnects or a crowd arrives at once. Here a handshake whose session was read before (at a
+handshake, a page view or a socket's full access check, by this process or, through the shared
+cache, another) takes that read's user instead, with no query, while site_config.session_reads
+says it still vouches; anything else reads as Channels does, and remembers that read in this
+process. It does not share it: the page view before it did (or its socket's next full check
+will), and a write to the shared cache at each first handshake cost a crowd of them 0.2 ms of
+CPU each (the file cache; docs/performance.md, "Session 26").
 
 `scope["auth_read_at"]` (Unix time) says when the session and user the scope carries were read,
 for the socket's first access check (chat.access.AccessGate.first_check): before this read, or

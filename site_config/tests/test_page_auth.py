@@ -103,3 +103,29 @@ def test_a_remembered_read_still_makes_the_response_vary_by_cookie(make_user):
         sqls = [q["sql"].replace("`", "").replace('"', "") for q in captured]
         assert any(re.search(r"\bFROM django_session\b", sql) for sql in sqls) == session_read
         assert response.status_code == 200 and "Cookie" in response["Vary"]
+
+
+def test_a_view_in_another_process_takes_the_read_shared_through_the_cache(make_user):
+    ana = make_user("ana")
+    client = logged_in(ana)
+    set_version(ana.pk, time.time() - 60)
+    session_queries(client)
+    session_reads._reads.clear()  # another worker: nothing of its own remembered
+    assert session_queries(client) == (200, [])
+    assert client.session.session_key in session_reads._reads  # kept by this one now
+
+
+def test_a_password_change_checks_the_old_password_of_a_user_from_a_shared_read(make_user):
+    """The shared read's user has no password hash (deferred): the form that needs it reads it."""
+    ana = make_user("ana", password="correct horse battery")
+    client = logged_in(ana)
+    set_version(ana.pk, time.time() - 60)
+    session_queries(client)
+    session_reads._reads.clear()
+    form = {"old_password": "correct horse battery", "new_password1": "x7 another phrase", "new_password2": ""}
+    form["new_password2"] = form["new_password1"]
+    response = client.post(reverse("accounts:password_change"), {**form, "old_password": "wrong guess"})
+    assert response.status_code == 200  # refused: the old password was checked against the stored hash
+    assert client.post(reverse("accounts:password_change"), form).status_code == 302
+    ana.refresh_from_db()
+    assert ana.check_password("x7 another phrase")

@@ -3,6 +3,7 @@ is older than that read (site_config.socket_auth), and reads again whenever anyt
 changed: a version made after it or too close to it, an expired session, a read too old."""
 
 import time
+from importlib import import_module
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -14,7 +15,7 @@ from django.test import Client
 
 from accounts.models import Profile
 from accounts.profiles import profile_loaded
-from chat.access import _version_key, access_version_bump
+from chat.access import _version_key, access_version_bump, session_user_and_expiry
 from chat.tests.support import session_cookie
 from site_config import session_reads, socket_auth
 from site_config.socket_auth import HandshakeAuthStack
@@ -38,9 +39,9 @@ def reads(monkeypatch) -> list:
     counted = []
     real = socket_auth._user_read
 
-    async def get_user(scope):
+    async def get_user(scope, *args):
         counted.append(scope["session"].session_key)
-        return await real(scope)
+        return await real(scope, *args)
 
     monkeypatch.setattr(socket_auth, "_user_read", get_user)
     return counted
@@ -62,6 +63,17 @@ def ana_with_cookie(make_user):
         return ana, session_cookie(ana)
 
     return make
+
+
+@database_sync_to_async
+def page_view(make_user) -> tuple:
+    """Ana (her version a minute old) and the cookie of her session, after one page view."""
+    ana = make_user("ana")
+    client = Client()
+    client.force_login(ana)
+    cache.set(_version_key(ana.pk), f"{time.time() - 60:.3f}:test", timeout=None)
+    assert client.get("/chat/").status_code == 200
+    return ana, f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
 
 
 async def test_a_second_handshake_takes_the_first_ones_read_when_the_version_is_older(ana_with_cookie, reads):
@@ -103,17 +115,7 @@ async def test_a_handshake_reads_again_when_the_version_does_not_vouch_for_the_r
 
 async def test_a_handshake_after_its_page_view_takes_the_pages_read(make_user, reads):
     """The page view's read of the session (site_config.page_auth) serves the socket that page opens."""
-
-    @database_sync_to_async
-    def page_view():
-        ana = make_user("ana")
-        client = Client()
-        client.force_login(ana)
-        cache.set(_version_key(ana.pk), f"{time.time() - 60:.3f}:test", timeout=None)
-        assert client.get("/chat/").status_code == 200
-        return ana, f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
-
-    ana, cookie = await page_view()
+    ana, cookie = await page_view(make_user)
     seen = Seen()
     await handshake(HandshakeAuthStack(seen), cookie)
     assert reads == [] and seen.scopes[-1][0].pk == ana.pk
@@ -169,3 +171,51 @@ async def test_an_anonymous_handshake_is_not_remembered(reads):
         await handshake(app, b"sessionid=nosuchsessionkeyatall")
     assert len(reads) == 2 and session_reads._reads == {}
     assert not seen.scopes[-1][0].is_authenticated
+
+
+async def test_a_handshake_in_another_process_takes_the_pages_read_shared_through_the_cache(make_user, reads):
+    """The socket a page opens on another worker, or a crowd reconnecting after a deploy."""
+    ana, cookie = await page_view(make_user)
+    session_reads._reads.clear()  # another process
+    seen = Seen()
+
+    await handshake(HandshakeAuthStack(seen), cookie)
+
+    assert reads == []
+    ((user, read_at),) = seen.scopes
+    assert user.pk == ana.pk and read_at < time.time() - 0.001 and profile_loaded(user)
+    assert "password" in user.get_deferred_fields()  # the hash never goes to the cache
+    key = cookie.decode().split("=", 1)[1]
+    shared = await sync_to_async(cache.get)(session_reads.session_read_shared_key(key))
+    assert shared.user_id == ana.pk and ana.password.encode() not in shared.user
+
+
+async def test_a_handshakes_own_read_is_kept_in_its_process_only(ana_with_cookie, reads):
+    ana, cookie = await ana_with_cookie()
+    await handshake(HandshakeAuthStack(Seen()), cookie)
+    key = cookie.decode().split("=", 1)[1]
+    assert len(reads) == 1 and key in session_reads._reads
+    assert await sync_to_async(cache.get)(session_reads.session_read_shared_key(key)) is None
+
+
+async def test_a_log_out_elsewhere_is_seen_by_a_handshake_taking_a_shared_read(make_user, reads):
+    ana, cookie = await page_view(make_user)
+    app = HandshakeAuthStack(Seen())
+    session_reads._reads.clear()
+    await sync_to_async(access_version_bump)(user_id=ana.pk)  # what a log-out's signal does
+
+    await handshake(app, cookie)
+    assert len(reads) == 1
+
+
+async def test_a_sockets_full_check_shares_a_fresh_read(ana_with_cookie):
+    """A socket's periodic full check keeps its session's shared read current, for its reconnect."""
+    ana, cookie = await ana_with_cookie()
+    key = cookie.decode().split("=", 1)[1]
+    before = time.time()
+    session = import_module(settings.SESSION_ENGINE).SessionStore(key)
+
+    user_id, expiry = await database_sync_to_async(session_user_and_expiry)(session)
+
+    shared = await sync_to_async(cache.get)(session_reads.session_read_shared_key(key))
+    assert user_id == shared.user_id == ana.pk and shared.read_at >= before and shared.expiry == expiry
