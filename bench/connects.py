@@ -17,7 +17,9 @@ handshakes take the process's remembered reads of their sessions (site_config.se
 `--shared` first reads the N users' sessions as their page views would on another worker (or
 before a restart), so that the handshakes take the reads shared through the cache: a crowd
 reconnecting after a deploy. Otherwise the shared reads of the bench's sessions are deleted
-before each round, so that each handshake reads its session and user.
+before each round, so that each handshake reads its session and user. `--redis`: one server on
+the Redis layer and cache (BENCH_REDIS_URL), as production's workers are, instead of the
+in-memory layer and the file cache.
 Set DJANGO_CACHE_DIR to one directory for every tree: the access versions they compare live there.
 """
 
@@ -33,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import servers  # noqa: E402
-from loadgen import close_members, open_members  # noqa: E402
+from loadgen import Target, close_members, open_members  # noqa: E402
 from shapes import cpu_seconds, rss_kib  # noqa: E402
 
 WARM_SOCKETS = 50
@@ -52,18 +54,20 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
-async def round_on(tree: Path, sockets: int, mode: str, cookies: list[str]) -> str:
-    """One fresh server from `tree`, warmed, then `sockets` connects (`mode`: first, remembered,
-    shared): a line of figures."""
+async def round_on(tree: Path, sockets: int, mode: str, cookies: list[str], redis: bool) -> str:
+    """One fresh server from `tree` (on the Redis layer and cache if `redis`), warmed, then
+    `sockets` connects (`mode`: first, remembered, shared): a line of figures."""
     remembered = mode == "remembered"
     servers.ROOT = HERE  # this tree's code reads and deletes them (a tree compared may not know them)
     if mode == "shared":
-        servers.shared_reads_make(sockets)
+        servers.shared_reads_make(sockets, redis)
     else:
         servers.shared_reads_forget()
     servers.ROOT = tree  # the server's working directory: its code
     with ExitStack() as stack:
-        target, (pid,) = servers.Configs(stack, cookies).target("tertulia-inmem-1proc")
+        port = servers.free_port()
+        pid = stack.enter_context(servers.tertulia_server(port, redis))
+        target = Target("tertulia", [port], tertulia=True, cookies=cookies)
         warm, _ = await open_members(target, ["bench-idle"], sockets if remembered else WARM_SOCKETS, False, 200)
         await close_members(warm)
         await asyncio.sleep(1)
@@ -87,13 +91,14 @@ def main() -> None:
     modes = parser.add_mutually_exclusive_group()
     modes.add_argument("--remembered", action="store_const", const="remembered", dest="mode", default="first")
     modes.add_argument("--shared", action="store_const", const="shared", dest="mode")
+    parser.add_argument("--redis", action="store_true", help="the server on the Redis layer and cache")
     args = parser.parse_args()
     os.sched_setaffinity(0, {servers.GENERATOR_CORE})
     cookies = json.loads((servers.RESULTS / "cookies.json").read_text())
     for number in range(args.rounds):
         order = args.trees if number % 2 == 0 else args.trees[::-1]
         for tree in order:
-            print(asyncio.run(round_on(tree, args.sockets, args.mode, cookies)), flush=True)
+            print(asyncio.run(round_on(tree, args.sockets, args.mode, cookies, args.redis)), flush=True)
 
 
 if __name__ == "__main__":

@@ -219,14 +219,13 @@ cache.delete_many([session_read_shared_key(cookie.split("=", 1)[1]) for cookie i
         python("manage.py", "shell", "--verbosity", "0", "-c", script, redis=redis)
 
 
-def shared_reads_make(users: int) -> None:
-    """What the first `users` cookies' page views leave in the file cache's shared reads
-    (site_config.session_reads), as if made on another worker or before a restart: each user's
-    access version (made, then left older than the reads need), then each session read, as
-    site_config.page_auth reads it, and shared."""
+def shared_reads_make(users: int, redis: bool = False) -> None:
+    """What the first `users` cookies' page views leave in the shared reads of the file cache (of
+    Redis if `redis`: site_config.session_reads), as if made on another worker or before a
+    restart: each user's access version (made, then left older than the reads need), then each
+    session read, as site_config.page_auth reads it, and shared."""
     script = f"""
 import json, time
-from django.contrib.sessions.backends.base import SessionBase
 from django.test import RequestFactory
 from chat.access import CLOCK_SKEW_SECONDS, access_version_ensure
 from site_config.page_auth import page_user
@@ -244,4 +243,4 @@ for request in requests:
     request.session = SessionStore(request.session.session_key)
     assert page_user(request).is_authenticated
 """
-    python("manage.py", "shell", "--verbosity", "0", "-c", script)
+    python("manage.py", "shell", "--verbosity", "0", "-c", script, redis=redis)
