@@ -21,11 +21,11 @@ import weakref
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-import redis.asyncio as redis
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from accounts.profiles import display_name_forget, display_name_kept, display_name_recent
+from site_config.redis_cache import loop_client_for
 
 from .outages import Breaker
 
@@ -93,8 +93,9 @@ class RedisPresence:
     with their last entry."""
 
     def __init__(self, url: str):
-        # A Redis that does not answer within a second is taken as away (presence unknown).
-        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        # A Redis that does not answer within a second is taken as away (presence unknown); a
+        # crowd's commands wait for a connection rather than fail (site_config.redis_cache).
+        self.client = loop_client_for(url, socket_timeout=1, socket_connect_timeout=1)
 
     @staticmethod
     def keys(room_id: int, present: Present) -> tuple[str, str, str]:

@@ -24,6 +24,24 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
+# How many connections one event loop's asyncio client may hold. redis-py 8 caps a pool at 100
+# and, past that, raises MaxConnectionsError at once rather than waiting (redis/redis-py#2517):
+# with 200 handshakes at once (a crowd reconnecting), each reading an access version, the cache
+# seemed away (chat.access's breaker opened), and every socket fell back to full checks: 3.6 ms
+# of CPU a connect instead of 1.7 (bench/connects.py --redis, session 26). A blocking pool makes a
+# command wait for a connection, up to the client's socket timeout, as for an answer.
+LOOP_CONNECTIONS = 100
+
+
+def loop_client_for(url: str, **options) -> redis.asyncio.Redis:
+    """A redis.asyncio client on `url` (`options`: the connection's, e.g. socket_timeout in
+    seconds) whose commands wait, up to that timeout (1 s if none), for one of LOOP_CONNECTIONS
+    connections when all are busy, then raise redis's ConnectionError. For the running loop only."""
+    wait = options.get("socket_timeout") or 1
+    pool = redis.asyncio.BlockingConnectionPool.from_url(url, max_connections=LOOP_CONNECTIONS, timeout=wait, **options)
+    return redis.asyncio.Redis(connection_pool=pool)
+
+
 # Django makes a cache instance, and with it a client, per thread and per asyncio context (each
 # socket's task has its own: asgiref's Local), so what is made for reuse is kept here, per
 # process, by server and options: connection pools and their clients, and each event loop's
@@ -56,14 +74,14 @@ class RedisCacheClient(DjangoRedisCacheClient):
         return client
 
     def loop_client(self) -> redis.asyncio.Redis:
-        """The running loop's asyncio client (made at its first use), with the sync pools'
-        options but their parser (a synchronous class)."""
+        """The running loop's asyncio client (made at its first use: loop_client_for), with the
+        sync pools' options but their parser (a synchronous class)."""
         clients = _loop_clients.setdefault(asyncio.get_running_loop(), {})
         key = (self._servers[0], repr(sorted(self._pool_options.items())))
         client = clients.get(key)
         if client is None:
             options = {name: value for name, value in self._pool_options.items() if name != "parser_class"}
-            client = clients[key] = redis.asyncio.Redis.from_url(self._servers[0], **options)
+            client = clients[key] = loop_client_for(self._servers[0], **options)
         return client
 
     async def aget(self, key, default):

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from site_config.redis_cache import RedisCache
+from site_config.redis_cache import LOOP_CONNECTIONS, RedisCache
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="set REDIS_URL")
@@ -52,3 +52,15 @@ async def test_the_caches_of_other_sockets_share_one_pool_and_one_loop_client():
     found = await asyncio.gather(*(asyncio.create_task(a_socket()) for _ in range(3)))
     assert len({id(client) for client, _ in found}) == 1
     assert len({id(loop_client) for _, loop_client in found}) == 1
+
+
+async def test_a_crowd_of_reads_waits_for_connections_rather_than_failing():
+    """More reads at once than the loop client's connections (a crowd of handshakes, each reading
+    an access version): each waits for a connection and is answered; none raises (redis-py 8's
+    own pool raised MaxConnectionsError past 100, which took the cache for away)."""
+    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": "test-redis-cache-crowd"})
+    cache.set("k", 5, 30)
+    crowd = 3 * LOOP_CONNECTIONS
+    answers = await asyncio.gather(*(cache.aget("k") for _ in range(crowd)))
+    assert answers == [5] * crowd
+    cache.delete("k")
