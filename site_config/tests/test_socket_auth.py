@@ -39,9 +39,9 @@ def reads(monkeypatch) -> list:
     counted = []
     real = socket_auth._user_read
 
-    async def get_user(scope, *args):
+    async def get_user(scope):
         counted.append(scope["session"].session_key)
-        return await real(scope, *args)
+        return await real(scope)
 
     monkeypatch.setattr(socket_auth, "_user_read", get_user)
     return counted
