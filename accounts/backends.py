@@ -1,5 +1,8 @@
 """The authentication backend: Django's ModelBackend, reading a signed-in user with their profile."""
 
+import threading
+from contextlib import contextmanager
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
@@ -22,6 +25,8 @@ SELECT {_USER_ROWS.columns("u")}, {_PROFILE_ROWS.columns("p")}
 FROM {UserModel._meta.db_table} u LEFT JOIN {Profile._meta.db_table} p ON p.user_id = u.id
 WHERE u.id = %s
 """
+_USERS_SQL = _USER_SQL.replace("u.id = %s", "u.id IN ({ids})")  # the same, for several (users_read_together)
+_USER_PK_AT = _USER_ROWS.fields.index(UserModel._meta.pk)  # the user's primary key's column
 _PROFILE_PK_AT = _USER_ROWS.width + _PROFILE_ROWS.fields.index(Profile._meta.pk)  # the profile's primary key's column
 
 
@@ -37,6 +42,32 @@ def _user_made(row):
     return user
 
 
+_together = threading.local()  # .rows: {user id: its row or None} while users_read_together's block runs
+
+
+def _user_id(value):
+    """`value` as get(pk=...) takes it ("12" is 12), or None if it is not an id at all."""
+    try:
+        return UserModel._meta.pk.to_python(value)
+    except ValidationError:
+        return None
+
+
+@contextmanager
+def users_read_together(user_ids):
+    """Within the block, ProfileModelBackend.get_user on this thread answers for the users of
+    `user_ids` (ids, as sessions keep them) from one statement made on entering, each call with an
+    instance of its own: a crowd's handshakes read their users together (site_config.socket_auth).
+    Synchronous (database)."""
+    ids = {user_id for user_id in map(_user_id, user_ids) if user_id is not None}
+    rows = rows_read(_USERS_SQL.format(ids=", ".join(["%s"] * len(ids))), list(ids)) if ids else []
+    _together.rows = dict.fromkeys(ids) | {row[_USER_PK_AT]: row for row in rows}
+    try:
+        yield
+    finally:
+        del _together.rows
+
+
 class ProfileModelBackend(ModelBackend):
     """Django's ModelBackend (the same rules: active users only, passwords checked by Django)
     whose `get_user(user_id)` / `aget_user(user_id)` read the user and their accounts.Profile
@@ -49,12 +80,11 @@ class ProfileModelBackend(ModelBackend):
     """
 
     def get_user(self, user_id):
-        try:
-            user_id = UserModel._meta.pk.to_python(user_id)  # as get(pk=...) takes it: "12" is 12
-        except ValidationError:
+        if (user_id := _user_id(user_id)) is None:
             return None  # not an id at all: no such user
-        rows = rows_read(_USER_SQL, [user_id])
-        if not rows:
+        together = getattr(_together, "rows", {})
+        rows = [together[user_id]] if user_id in together else rows_read(_USER_SQL, [user_id])
+        if not rows or rows[0] is None:
             return None
         user = _user_made(rows[0])
         return user if self.user_can_authenticate(user) else None

@@ -121,29 +121,46 @@ class Sidebar:
 # membership's two that room's extra attributes.
 _ROOM_ROWS = ModelRows(Room)
 _SIDEBAR_SQL = f"""
-SELECT {_ROOM_ROWS.columns("room")}, membership.last_read_seq,
+SELECT {_ROOM_ROWS.columns("room")}, membership.last_read_seq, membership.user_id,
     EXISTS(SELECT 1 FROM {Mention._meta.db_table} mention WHERE mention.user_id = membership.user_id
         AND mention.room_id = membership.room_id AND mention.seq > membership.last_read_seq)
 FROM {Membership._meta.db_table} membership INNER JOIN {Room._meta.db_table} room ON room.id = membership.room_id
-WHERE membership.user_id = %s
+WHERE membership.user_id IN ({{users}})
 """
 
 
-def _sidebar_rooms(user) -> list[Room]:
-    """`user`'s rooms (_SIDEBAR_SQL), each with `sidebar_last_read_seq` and `sidebar_mentioned` (truthy)."""
-    rooms = []
-    for row in rows_read(_SIDEBAR_SQL, [user.pk]):
-        room = _ROOM_ROWS.make(row[: _ROOM_ROWS.width])
-        room.sidebar_last_read_seq, room.sidebar_mentioned = row[_ROOM_ROWS.width :]
-        rooms.append(room)
-    return rooms
+def _sidebars_rows(users: list) -> dict[int, list[tuple]]:
+    """The rows of _SIDEBAR_SQL for `users`, by user id."""
+    ids = list({user.pk for user in users})
+    rows: dict[int, list[tuple]] = {user_id: [] for user_id in ids}
+    for row in rows_read(_SIDEBAR_SQL.format(users=", ".join(["%s"] * len(ids))), ids):
+        rows[row[_ROOM_ROWS.width + 1]].append(row)
+    return rows
+
+
+def _room_made(row) -> Room:
+    """The room of `row` (_SIDEBAR_SQL), with `sidebar_last_read_seq` and `sidebar_mentioned` (truthy)."""
+    room = _ROOM_ROWS.make(row[: _ROOM_ROWS.width])
+    room.sidebar_last_read_seq, _user_id, room.sidebar_mentioned = row[_ROOM_ROWS.width :]
+    return room
 
 
 def sidebar_entries(user) -> list[SidebarEntry]:
-    """The rooms `user` is a member of, as their sidebar lists them: rooms by title, then
-    direct conversations by title, each with its unread mentions. One query; one more if any
-    room is direct, one more if any has unread mentions."""
-    rooms = _sidebar_rooms(user)
+    """The rooms `user` is a member of, as their sidebar lists them (sidebars_entries)."""
+    return sidebars_entries([user])[0]
+
+
+def sidebars_entries(users: list) -> list[list[SidebarEntry]]:
+    """The sidebar of each of `users`, in their order (a user twice gets two, with instances of
+    their own): the rooms they are a member of, rooms by title, then direct conversations by title,
+    each with its unread mentions. One query for all; for each user, one more if any of their rooms
+    is direct, one more if any has unread mentions. A crowd's sockets read theirs together
+    (chat.consumers.sidebar)."""
+    rows_of = _sidebars_rows(users)
+    return [_entries([_room_made(row) for row in rows_of[user.pk]], user) for user in users]
+
+
+def _entries(rooms: list[Room], user) -> list[SidebarEntry]:
     titles = room_titles(rooms, user)
     mentioned = mentions_unread(user) if any(room.sidebar_mentioned for room in rooms) else {}
     entries = [

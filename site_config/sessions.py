@@ -18,6 +18,8 @@ _LIVE_SESSION_SQL = f"""
 SELECT {_SESSION_ROWS.columns(Session._meta.db_table)} FROM {Session._meta.db_table}
 WHERE session_key = %s AND expire_date > %s
 """
+# The same, for several keys at once (sessions_load).
+_LIVE_SESSIONS_SQL = _LIVE_SESSION_SQL.replace("session_key = %s", "session_key IN ({keys})")
 
 
 class SessionStore(db.SessionStore):
@@ -41,3 +43,31 @@ class SessionStore(db.SessionStore):
         session = await super()._aget_session_from_db()
         self.expire_date = session.expire_date if session is not None else None
         return session
+
+
+def sessions_load(stores: list[SessionStore]) -> None:
+    """Load each of `stores` (this engine's) as its first read of a value would (`load`: the live
+    row of its key, decoded; none found, an empty session whose key is dropped), the rows of the
+    unloaded ones read in one statement: a crowd's handshakes read their sessions together
+    (site_config.socket_auth). Synchronous (database)."""
+    unloaded: dict[str, list[SessionStore]] = {}
+    for store in stores:
+        if hasattr(store, "_session_cache"):
+            continue  # loaded already
+        if store.session_key:
+            unloaded.setdefault(store.session_key, []).append(store)
+        else:
+            store._session_cache = {}  # as _get_session: no key, nothing to read
+    if not unloaded:
+        return
+    sql = _LIVE_SESSIONS_SQL.format(keys=", ".join(["%s"] * len(unloaded)))
+    rows = {row.session_key: row for row in map(_SESSION_ROWS.make, rows_read(sql, [*unloaded, timezone.now()]))}
+    for key, same_key in unloaded.items():
+        row = rows.get(key)
+        for store in same_key:
+            if row is None:
+                store._session_key = store.expire_date = None  # as _get_session_from_db's
+                store._session_cache = {}
+            else:
+                store.expire_date = row.expire_date
+                store._session_cache = store.decode(row.session_data)

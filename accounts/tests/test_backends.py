@@ -68,3 +68,51 @@ def test_a_live_session_is_read_with_its_expiry_and_an_expired_one_is_not(make_u
     expired = SessionStore(store.session_key)
     assert expired.load() == {}
     assert expired.expire_date is None and expired.session_key is None  # as Django's: a save makes a new key
+
+
+def test_sessions_load_reads_many_in_one_statement_as_each_would_alone(make_user):
+    """site_config.sessions.sessions_load: live, expired, unknown, repeated and key-less stores
+    end as their own `load` would leave them, from one statement."""
+    from site_config.sessions import sessions_load
+
+    keys = []
+    for answer in (1, 2):
+        store = SessionStore()
+        store["answer"] = answer
+        store.save()
+        keys.append(store.session_key)
+    Session.objects.filter(pk=keys[1]).update(expire_date=timezone.now() - timedelta(seconds=1))
+    stores = [SessionStore(key) for key in (keys[0], keys[1], "x" * 32, keys[0], None)]
+
+    with CaptureQueriesContext(connection) as queries:
+        sessions_load(stores)
+        values = [dict(store.items()) for store in stores]
+
+    assert len(queries) == 1
+    assert values == [{"answer": 1}, {}, {}, {"answer": 1}, {}]
+    assert stores[0].expire_date == Session.objects.get(pk=keys[0]).expire_date and stores[0] is not stores[3]
+    assert [store.session_key for store in stores[1:3]] == [None, None]  # as Django's: a save makes a new key
+    assert stores[1].expire_date is None
+
+
+def test_users_read_together_answer_get_user_from_one_statement_each_call_a_copy_of_its_own(make_user):
+    from accounts.backends import users_read_together
+
+    ana, bea, cy = make_user("ana"), make_user("bea"), make_user("cy")
+    Profile.objects.create(user=ana, display_name="Ana P.")
+    cy.is_active = False
+    cy.save()
+    backend = ProfileModelBackend()
+    ids = [str(ana.pk), str(bea.pk), str(cy.pk), str(cy.pk + 1000), "not-an-id", None]
+
+    with CaptureQueriesContext(connection) as queries, users_read_together(ids):
+        first, again, other = backend.get_user(str(ana.pk)), backend.get_user(ana.pk), backend.get_user(bea.pk)
+        missing = [backend.get_user(cy.pk), backend.get_user(cy.pk + 1000)]
+        assert first.profile.display_name == "Ana P." and other.username == "bea"
+
+    assert len(queries) == 1
+    assert first == again and first is not again  # each handshake changes its own
+    assert missing == [None, None]  # inactive, unknown
+    with CaptureQueriesContext(connection) as queries:
+        assert backend.get_user(bea.pk).username == "bea"
+    assert len(queries) == 1  # outside the block, the backend reads again

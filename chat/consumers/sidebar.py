@@ -2,16 +2,18 @@
 
 import logging
 
-from channels.db import database_sync_to_async
+from site_config.thread_batches import ThreadBatch
 
 from .. import broadcasts, fragments
 from ..access import AccessGate
-from ..sidebar import Sidebar, sidebar_entries
+from ..sidebar import Sidebar, sidebars_entries
 from .base import CLOSE_NOT_AUTHENTICATED, ChatSocket
 
 logger = logging.getLogger("chat.consumers")
 
-read_sidebar = database_sync_to_async(sidebar_entries, thread_sensitive=False)
+# On the thread pool, in batches (site_config.thread_batches): a crowd's sockets read their
+# sidebars together, one hop and one statement a batch.
+read_sidebar = ThreadBatch(sidebars_entries)
 
 
 class SidebarConsumer(ChatSocket):

@@ -13,7 +13,7 @@ from chat.memberships import membership_invite, membership_join
 from chat.messages import message_create
 from chat.models import Membership, Room
 from chat.rooms import room_create_private, room_get_or_create
-from chat.sidebar import Sidebar, SidebarEntry, sidebar_entries
+from chat.sidebar import Sidebar, SidebarEntry, sidebar_entries, sidebars_entries
 from chat.tests.support import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -159,6 +159,29 @@ def test_sidebar_reads_rooms_and_conversations_in_two_queries(make_user, django_
     with django_assert_num_queries(3):
         rooms = sidebar_entries(ana)
     assert [entry.mentions for entry in rooms] == [1, 0, 0, 0, 0]
+
+
+def test_sidebars_of_several_readers_come_from_one_query_each_with_instances_of_its_own(
+    make_user, django_assert_num_queries
+):
+    """sidebars_entries (a crowd's sockets reading theirs together): one query for all, each reader's
+    entries as sidebar_entries gives them, a reader twice getting rooms of their own (a socket changes its room)."""
+    ana, bea, cy = make_user("ana"), make_user("bea"), make_user("cy")
+    lobby, kitchen = room_get_or_create(name="Lobby")[0], room_get_or_create(name="Kitchen")[0]
+    for user in (ana, bea):
+        membership_join(room=lobby, user=user)
+    membership_join(room=kitchen, user=ana)
+
+    with django_assert_num_queries(1):
+        sidebars = sidebars_entries([ana, bea, cy, ana])
+
+    def shown(entries):
+        return [(entry.title, entry.unread, entry.room.pk) for entry in entries]
+
+    assert [shown(entries) for entries in sidebars] == [shown(sidebar_entries(user)) for user in (ana, bea, cy, ana)]
+    assert [entry.title for entry in sidebars[0]] == ["Kitchen", "Lobby"] and sidebars[2] == []
+    lobbies = [sidebars[0][1].room, sidebars[1][0].room, sidebars[3][1].room]
+    assert len({id(room) for room in lobbies}) == 3
 
 
 def test_a_sidebar_entry_moves_forward_only_and_says_when_its_count_changed():

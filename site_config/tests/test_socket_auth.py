@@ -2,6 +2,7 @@
 is older than that read (site_config.socket_auth), and reads again whenever anything may have
 changed: a version made after it or too close to it, an expired session, a read too old."""
 
+import asyncio
 import time
 from importlib import import_module
 
@@ -92,6 +93,35 @@ async def test_a_second_handshake_takes_the_first_ones_read_when_the_version_is_
     assert first is not second and second is not third  # each socket its own user to change
     assert profile_loaded(second)  # read with the user, as the backend does: no query for it
     assert second_at == first_at  # the read's time, for the first access check
+
+
+async def test_handshakes_arriving_together_read_their_sessions_and_users_together(make_user, monkeypatch):
+    """A crowd's first handshakes read in one batch (site_config.thread_batches): their sessions in
+    one statement, then their users; each gets its own user, a forged cookie none."""
+
+    @database_sync_to_async
+    def users_and_cookies():
+        users = [make_user(name) for name in ("ana", "bea", "cy")]
+        return users, [session_cookie(user) for user in users]
+
+    users, cookies = await users_and_cookies()
+
+    async def nothing_remembered(key):  # at once: over Redis, each lookup's answer comes at its own turn
+        return None
+
+    monkeypatch.setattr(socket_auth, "session_read_arecall", nothing_remembered)
+    loads = []
+    real = socket_auth.sessions_load
+    monkeypatch.setattr(socket_auth, "sessions_load", lambda stores: loads.append(len(stores)) or real(stores))
+    seen = Seen()
+    app = HandshakeAuthStack(seen)
+
+    forged = f"{settings.SESSION_COOKIE_NAME}={'x' * 32}".encode()
+    await asyncio.gather(*(handshake(app, cookie) for cookie in [*cookies, forged]))
+
+    assert loads == [4]
+    assert sorted(user.pk for user, _at in seen.scopes if user.is_authenticated) == sorted(u.pk for u in users)
+    assert sum(not user.is_authenticated for user, _at in seen.scopes) == 1
 
 
 @pytest.mark.parametrize("how", ["bumped after the read", "made too close to the read", "never made"])
