@@ -59,6 +59,7 @@ async def round_on(tree: Path, sockets: int, mode: str, cookies: list[str], redi
     `sockets` connects (`mode`: first, remembered, shared): a line of figures."""
     remembered = mode == "remembered"
     servers.ROOT = HERE  # this tree's code reads and deletes them (a tree compared may not know them)
+    servers.access_versions_ensure()
     if mode == "shared":
         servers.shared_reads_make(sockets, redis)
     else:

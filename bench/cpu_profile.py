@@ -36,6 +36,7 @@ async def main(copies: int, gil: bool, shape: str, redis: bool = False) -> None:
     name = f"{shape}-redis" if redis else shape
     raw = servers.RESULTS / f"profile-{name}.collapsed"
     cookies = json.loads((servers.RESULTS / "cookies.json").read_text())
+    servers.access_versions_ensure()  # returning members, as make bench measures them
     port = servers.free_port()
     rooms, size = SHAPES.get(shape, (["bench-idle"], CONNECTS))
     with servers.tertulia_server(port, redis=redis) as pid:
