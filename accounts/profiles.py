@@ -12,9 +12,12 @@ import math
 import time
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
 from .models import Profile, time_zone_names
+
+# The user's side of their profile (what select_related("profile") caches on a user): taken once,
+# not through get_user_model() at each socket's connect.
+_USER_PROFILE = Profile.user.field.remote_field
 
 
 def profile_for(user) -> Profile:
@@ -27,9 +30,8 @@ def profile_for(user) -> Profile:
 def _loaded_profile(user) -> tuple[bool, Profile | None]:
     """`(True, profile or None)` if `user`'s profile (or its absence) is already loaded on it,
     else `(False, None)`."""
-    related = get_user_model().profile.related
-    if related.is_cached(user):
-        return True, related.get_cached_value(user)
+    if _USER_PROFILE.is_cached(user):
+        return True, _USER_PROFILE.get_cached_value(user)
     return False, None
 
 
@@ -46,7 +48,7 @@ def profile_forget(user) -> None:
     name, read just now, is kept as display_name_recent's (as a query now would have read it)."""
     if profile_loaded(user):
         display_name_recent(user)
-        get_user_model().profile.related.delete_cached_value(user)
+        _USER_PROFILE.delete_cached_value(user)
 
 
 def display_name(user) -> str:
