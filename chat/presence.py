@@ -25,6 +25,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from accounts.profiles import display_name_forget, display_name_kept, display_name_recent
+from site_config.batches import Batch
 from site_config.redis_cache import loop_client_for
 
 from .outages import Breaker
@@ -96,6 +97,9 @@ class RedisPresence:
         # A Redis that does not answer within a second is taken as away (presence unknown); a
         # crowd's commands wait for a connection rather than fail (site_config.redis_cache).
         self.client = loop_client_for(url, socket_timeout=1, socket_connect_timeout=1)
+        # The touches waiting together go in one pipeline (a crowd of sockets arriving: one
+        # round trip for all, site_config.batches).
+        self._touches = Batch(self._touch_many)
 
     @staticmethod
     def keys(room_id: int, present: Present) -> tuple[str, str, str]:
@@ -108,18 +112,23 @@ class RedisPresence:
         return f"tertulia:presence:{room_id}:names"
 
     async def touch(self, room_id: int, present: Present, channel: str, ttl: float) -> bool:
-        room_key, user_key, member = self.keys(room_id, present)
+        return await self._touches((room_id, present, channel, ttl))
+
+    async def _touch_many(self, touches: list[tuple[int, Present, str, float]]) -> list[bool]:
         now = time.time()
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.zadd(user_key, {channel: now + ttl})
-            pipe.expire(user_key, int(ttl) + 1)
-            pipe.zremrangebyscore(room_key, "-inf", now)
-            pipe.zadd(room_key, {member: now + ttl}, gt=True)
-            pipe.expire(room_key, int(ttl) + 1)
-            pipe.hset(self.names_key(room_id), str(present.user_id), present.name)
-            pipe.expire(self.names_key(room_id), int(ttl) + 1)
-            _added, _ttl, expired, came, _ttl_too, _name, _ttl_names = await pipe.execute()
-        return came > 0 or expired > 0
+            for room_id, present, channel, ttl in touches:
+                room_key, user_key, member = self.keys(room_id, present)
+                pipe.zadd(user_key, {channel: now + ttl})
+                pipe.expire(user_key, int(ttl) + 1)
+                pipe.zremrangebyscore(room_key, "-inf", now)
+                pipe.zadd(room_key, {member: now + ttl}, gt=True)
+                pipe.expire(room_key, int(ttl) + 1)
+                pipe.hset(self.names_key(room_id), str(present.user_id), present.name)
+                pipe.expire(self.names_key(room_id), int(ttl) + 1)
+            replies = await pipe.execute()
+        # Per touch, seven replies: added, ttl, expired, came, ttl, name, ttl.
+        return [replies[at + 3] > 0 or replies[at + 2] > 0 for at in range(0, len(replies), 7)]
 
     async def remove(self, room_id: int, present: Present, channel: str) -> bool:
         room_key, user_key, member = self.keys(room_id, present)

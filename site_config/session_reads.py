@@ -42,7 +42,7 @@ from chat.access import (
     access_version_get,
     access_version_read,
     access_version_time,
-    cache_acall,
+    cache_aget,
     cache_call,
 )
 
@@ -179,7 +179,7 @@ async def session_read_arecall(session_key: str | None) -> SessionRead | None:
     read = _reads.get(session_key)
     if read is not None:
         return _recalled(session_key, read, _vouches(read, await access_version_read(read.user_id), time.time()))
-    read = await cache_acall(None, "aget", session_read_shared_key(session_key))
+    read = await cache_aget(session_read_shared_key(session_key))
     if not isinstance(read, SessionRead):
         return None
     return _shared_recalled(session_key, read, await access_version_read(read.user_id))

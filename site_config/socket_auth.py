@@ -26,9 +26,9 @@ from django.contrib.auth import SESSION_KEY
 
 from accounts.backends import users_read_together
 
+from .batches import ThreadBatch
 from .session_reads import session_read_arecall, session_read_remember
 from .sessions import sessions_load
-from .thread_batches import ThreadBatch
 
 
 def _users_of(scopes: list[dict]) -> list:
@@ -41,7 +41,7 @@ def _users_of(scopes: list[dict]) -> list:
         return [get_user.func(scope) for scope in scopes]
 
 
-# On the thread pool, in batches (site_config.thread_batches): a crowd's handshakes (sockets
+# On the thread pool, in batches (site_config.batches): a crowd's handshakes (sockets
 # reconnecting after a deploy) read their sessions and users together, in one hop and two
 # statements a batch, not one hop and two statements a handshake (docs/performance.md, "Session 27").
 _user_read = ThreadBatch(_users_of)

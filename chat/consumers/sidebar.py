@@ -2,7 +2,7 @@
 
 import logging
 
-from site_config.thread_batches import ThreadBatch
+from site_config.batches import ThreadBatch
 
 from .. import broadcasts, fragments
 from ..access import AccessGate
@@ -11,7 +11,7 @@ from .base import CLOSE_NOT_AUTHENTICATED, ChatSocket
 
 logger = logging.getLogger("chat.consumers")
 
-# On the thread pool, in batches (site_config.thread_batches): a crowd's sockets read their
+# On the thread pool, in batches (site_config.batches): a crowd's sockets read their
 # sidebars together, one hop and one statement a batch.
 read_sidebar = ThreadBatch(sidebars_entries)
 

@@ -238,3 +238,26 @@ def test_the_online_list_is_rendered_once_per_list_shown_and_language():
     with translation.override("es"):
         fragments.presence(shown=[ana, bea], total=2)
     assert fragments._presence_html.cache_info().misses == 4
+
+
+async def test_touches_made_together_go_to_redis_in_one_pipeline(settings, monkeypatch):
+    """A crowd arriving: their presence touches in one round trip (site_config.batches), each
+    told whether its room's list changed."""
+    from chat import presence
+
+    if not settings.REDIS_URL:
+        pytest.skip("set REDIS_URL")
+    await presence.presence_reset()
+    store = presence._store()
+    pipelines = []
+    real = store.client.pipeline
+    monkeypatch.setattr(store.client, "pipeline", lambda **kwargs: pipelines.append(kwargs) or real(**kwargs))
+    people = [Present(username=f"p{n}", user_id=900 + n, name=f"P{n}") for n in range(3)]
+
+    came = await asyncio.gather(*(store.touch(1, person, f"socket.{n}", 30) for n, person in enumerate(people)))
+    again = await store.touch(1, people[0], "socket.0", 30)
+
+    assert came == [True, True, True] and again is False  # new arrivals change the list; a renewal does not
+    assert len(pipelines) == 2
+    assert (await store.online(1, 10))[1] == 3
+    await presence.presence_reset()

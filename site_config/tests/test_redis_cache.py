@@ -37,6 +37,37 @@ async def test_the_async_methods_run_on_the_loop_and_share_the_sync_ones_keys(mo
     await cache.aset("gone", 4, 0)  # a timeout of 0 deletes, as set's does
     assert cache.get("gone") is None
     cache.delete_many(["k", "other"])
+    cache.set("k", [1], 30)
+    assert await cache.aget_many(["k", "missing", "k"]) == cache.get_many(["k", "missing"]) == {"k": [1]}
+    cache.delete("k")
+
+
+async def test_reads_waiting_together_are_one_mget(monkeypatch, settings):
+    """chat.access.cache_aget: the access versions a crowd's sockets read at once, in one command."""
+    from django.core.cache import cache
+
+    from chat import access
+
+    if not settings.CACHES["default"]["BACKEND"].endswith("redis_cache.RedisCache"):
+        pytest.skip("the settings' cache is not Redis")
+    cache.set_many({"a": "1", "b": "2"}, 30)
+    commands = []
+    client = cache._cache.loop_client()
+    real = client.execute_command
+
+    async def counted(*args, **kwargs):
+        commands.append(args[0])
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", counted)
+    assert await asyncio.gather(*(access.cache_aget(key) for key in ("a", "b", "missing", "a"))) == [
+        "1",
+        "2",
+        None,
+        "1",
+    ]
+    assert commands == ["MGET"]
+    cache.delete_many(["a", "b"])
 
 
 async def test_the_caches_of_other_sockets_share_one_pool_and_one_loop_client():

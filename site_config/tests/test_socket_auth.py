@@ -96,7 +96,7 @@ async def test_a_second_handshake_takes_the_first_ones_read_when_the_version_is_
 
 
 async def test_handshakes_arriving_together_read_their_sessions_and_users_together(make_user, monkeypatch):
-    """A crowd's first handshakes read in one batch (site_config.thread_batches): their sessions in
+    """A crowd's first handshakes read in one batch (site_config.batches): their sessions in
     one statement, then their users; each gets its own user, a forged cookie none."""
 
     @database_sync_to_async
