@@ -51,7 +51,7 @@ def nothing_remembered_from_earlier_tests():
     may be an earlier test's, its settings others); and, after it, its event loops' message store
     connections (the test database is dropped at the end, which open connections would stop)."""
     from accounts.profiles import display_name_forget
-    from chat import access, presence, ratelimits
+    from chat import presence, ratelimits, shared_cache
     from chat.bubbles import lines_forget
     from chat.latest import latest_forget
     from chat.message_store import store_connections_close
@@ -64,7 +64,12 @@ def nothing_remembered_from_earlier_tests():
     session_reads_forget()
     latest_forget()
 
-    for breaker in (broadcasts.layer_breaker, presence.redis_breaker, ratelimits.redis_breaker, access.cache_breaker):
+    for breaker in (
+        broadcasts.layer_breaker,
+        presence.redis_breaker,
+        ratelimits.redis_breaker,
+        shared_cache.cache_breaker,
+    ):
         breaker.reset()
     broadcasts.typing_sent.clear()
     yield

@@ -20,7 +20,6 @@ first check (`AccessGate.first_check`) takes the session and user its handshake 
 is older than that read by more than CLOCK_SKEW_SECONDS, and checks fully otherwise.
 """
 
-import functools
 import logging
 import time
 import uuid
@@ -30,21 +29,13 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.sessions.models import Session
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache
-from django.core.cache.backends.base import BaseCache
+from django.core.cache import cache
 from django.utils import timezone
-from django.utils.module_loading import import_string
-from redis.exceptions import RedisError
-
-from site_config.batches import Batch
 
 from .models import Room
-from .outages import Breaker
+from .shared_cache import CACHE_ERRORS, cache_acall, cache_aget, cache_call
 
 logger = logging.getLogger(__name__)
-# What the cache raises when its store (Redis) is away.
-CACHE_ERRORS = (OSError, RedisError)
-
 # A full check at least this often, whatever the version says: a session row deleted by raw SQL,
 # or a cache entry lost, is noticed within this time.
 RECHECK_SECONDS = 300.0
@@ -81,65 +72,10 @@ def access_version_bump(*, user_id: int) -> None:
         logger.warning("access version not bumped, user=%s: cache away (%r)", user_id, error)
 
 
-cache_breaker = Breaker("the access cache (full access checks meanwhile)")
-
-
-async def cache_acall(fallback, operation: str, *args, **kwargs):
-    """`await cache.<operation>(*args, **kwargs)` on the shared cache (settings.CACHES), or
-    `fallback` while cache_breaker is open or if the cache raises (it is away: logged once, and
-    the breaker counts it)."""
-    if not cache_breaker.allows():
-        return fallback
-    try:
-        result = await getattr(cache, operation)(*args, **kwargs)
-    except CACHE_ERRORS as error:
-        cache_breaker.failed(error)
-        return fallback
-    cache_breaker.succeeded()
-    return result
-
-
-async def _cache_reads(keys: list[str]) -> list:
-    found = await cache_acall({}, "aget_many", keys)
-    return [found.get(key) for key in keys]
-
-
-_cache_batch = Batch(_cache_reads)
-
-
-@functools.cache
-def _reads_many_at_once(backend: str) -> bool:
-    """Whether the cache backend at `backend` (a dotted path) reads many keys in one round trip."""
-    return import_string(backend).aget_many is not BaseCache.aget_many
-
-
-async def cache_aget(key: str):
-    """The shared cache's value at `key`, or None (none there, or the cache away: cache_acall).
-    With a cache that reads many keys in one round trip (Redis: site_config.redis_cache's MGET),
-    read together with the other reads waiting (site_config.batches): a crowd's sockets read
-    their access versions in one command, not one each. Otherwise (the file cache) read at once."""
-    if _reads_many_at_once(settings.CACHES[DEFAULT_CACHE_ALIAS]["BACKEND"]):
-        return await _cache_batch(key)
-    return await cache_acall(None, "aget", key)
-
-
 async def access_version_read(user_id: int) -> str | None:
     """User `user_id`'s access version; None if never set or the cache is away (both mean: check
     fully)."""
     return await cache_aget(_version_key(user_id))
-
-
-def cache_call(fallback, operation: str, *args, **kwargs):
-    """cache_acall, from synchronous code."""
-    if not cache_breaker.allows():
-        return fallback
-    try:
-        result = getattr(cache, operation)(*args, **kwargs)
-    except CACHE_ERRORS as error:
-        cache_breaker.failed(error)
-        return fallback
-    cache_breaker.succeeded()
-    return result
 
 
 def access_version_get(user_id: int) -> str | None:

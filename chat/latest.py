@@ -41,8 +41,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from . import bubbles
-from .access import CACHE_ERRORS
 from .selectors import LogLine, message_history, room_members
+from .shared_cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 

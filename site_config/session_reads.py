@@ -42,9 +42,8 @@ from chat.access import (
     access_version_get,
     access_version_read,
     access_version_time,
-    cache_aget,
-    cache_call,
 )
+from chat.shared_cache import cache_aget, cache_call
 
 READS_KEPT = 10_000  # sessions remembered per process (least recently used dropped): ~1 KiB each
 

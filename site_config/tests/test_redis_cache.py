@@ -43,10 +43,10 @@ async def test_the_async_methods_run_on_the_loop_and_share_the_sync_ones_keys(mo
 
 
 async def test_reads_waiting_together_are_one_mget(monkeypatch, settings):
-    """chat.access.cache_aget: the access versions a crowd's sockets read at once, in one command."""
+    """chat.shared_cache.cache_aget: the access versions a crowd's sockets read at once, in one command."""
     from django.core.cache import cache
 
-    from chat import access
+    from chat import shared_cache
 
     if not settings.CACHES["default"]["BACKEND"].endswith("redis_cache.RedisCache"):
         pytest.skip("the settings' cache is not Redis")
@@ -60,7 +60,7 @@ async def test_reads_waiting_together_are_one_mget(monkeypatch, settings):
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(client, "execute_command", counted)
-    assert await asyncio.gather(*(access.cache_aget(key) for key in ("a", "b", "missing", "a"))) == [
+    assert await asyncio.gather(*(shared_cache.cache_aget(key) for key in ("a", "b", "missing", "a"))) == [
         "1",
         "2",
         None,
