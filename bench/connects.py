@@ -34,6 +34,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cache_state  # noqa: E402
 import servers  # noqa: E402
 from loadgen import Target, close_members, open_members  # noqa: E402
 from shapes import cpu_seconds, rss_kib  # noqa: E402
@@ -59,11 +60,11 @@ async def round_on(tree: Path, sockets: int, mode: str, cookies: list[str], redi
     `sockets` connects (`mode`: first, remembered, shared): a line of figures."""
     remembered = mode == "remembered"
     servers.ROOT = HERE  # this tree's code reads and deletes them (a tree compared may not know them)
-    servers.access_versions_ensure()
+    cache_state.access_versions_ensure()
     if mode == "shared":
-        servers.shared_reads_make(sockets, redis)
+        cache_state.shared_reads_make(sockets, redis)
     else:
-        servers.shared_reads_forget()
+        cache_state.shared_reads_forget()
     servers.ROOT = tree  # the server's working directory: its code
     with ExitStack() as stack:
         port = servers.free_port()

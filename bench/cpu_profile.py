@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cache_state  # noqa: E402
 import servers  # noqa: E402
 from loadgen import Target, close_members, offer_load, open_members  # noqa: E402
 from shapes import cpu_seconds  # noqa: E402
@@ -36,7 +37,7 @@ async def main(copies: int, gil: bool, shape: str, redis: bool = False) -> None:
     name = f"{shape}-redis" if redis else shape
     raw = servers.RESULTS / f"profile-{name}.collapsed"
     cookies = json.loads((servers.RESULTS / "cookies.json").read_text())
-    servers.access_versions_ensure()  # returning members, as make bench measures them
+    cache_state.access_versions_ensure()  # returning members, as make bench measures them
     port = servers.free_port()
     rooms, size = SHAPES.get(shape, (["bench-idle"], CONNECTS))
     with servers.tertulia_server(port, redis=redis) as pid:

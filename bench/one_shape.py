@@ -15,7 +15,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import GENERATOR_CORE, RESULTS, Configs, access_versions_ensure  # noqa: E402
+from cache_state import access_versions_ensure  # noqa: E402
+from servers import GENERATOR_CORE, RESULTS, Configs  # noqa: E402
 from shapes import big_room, idle, ramp, solo  # noqa: E402
 
 

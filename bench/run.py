@@ -34,6 +34,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cache_state import access_versions_ensure, shared_reads_forget  # noqa: E402
 from report import table, write  # noqa: E402
 from servers import (  # noqa: E402
     GENERATOR_CORE,
@@ -41,9 +42,7 @@ from servers import (  # noqa: E402
     ROOT,
     SERVER_CORE,
     Configs,
-    access_versions_ensure,
     prepare_database,
-    shared_reads_forget,
     tertulia_env,
 )
 from shapes import big_room, idle, ramp, solo  # noqa: E402
