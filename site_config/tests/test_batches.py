@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from site_config.batches import ThreadBatch
+from site_config.batches import Batch, ThreadBatch
 
 marker = contextvars.ContextVar("marker", default="none")
 
@@ -74,10 +74,23 @@ async def test_a_wrong_number_of_results_is_an_error_for_the_callers():
 
 
 def test_a_batch_left_unfinished_by_a_closed_loop_does_not_hold_the_next_loops_calls():
-    batch = ThreadBatch(Recorded())
+    """A loop closed (not run to its end) with a batch running and a call waiting: the next
+    loop's calls are answered, not left behind a batch that will never finish."""
 
-    async def abandon():
-        asyncio.ensure_future(batch(1))  # the loop ends before its batch can finish
+    async def doubled(items):
+        if "hold" in items:
+            await asyncio.sleep(3600)
+        return [item * 2 for item in items]
 
-    asyncio.run(abandon())
-    assert asyncio.run(asyncio.wait_for(batch(2), 5)) == 4
+    batch = Batch(doubled)
+    old = asyncio.new_event_loop()
+
+    async def leave_running():
+        asyncio.ensure_future(batch("hold"))
+        await asyncio.sleep(0.01)  # its batch started
+        asyncio.ensure_future(batch(2))  # waiting behind it
+        await asyncio.sleep(0)
+
+    old.run_until_complete(leave_running())
+    old.close()  # nothing cancelled: the batch stays "running" on a loop that is gone
+    assert asyncio.run(asyncio.wait_for(batch(3), 5)) == 6
