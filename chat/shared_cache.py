@@ -6,10 +6,10 @@ one round trip."""
 
 import functools
 
-from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
-from django.utils.module_loading import import_string
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from redis.exceptions import RedisError
 
 from site_config.batches import Batch
@@ -22,14 +22,32 @@ CACHE_ERRORS = (OSError, RedisError)
 cache_breaker = Breaker("the access cache (full access checks meanwhile)")
 
 
+@functools.cache
+def shared_cache() -> BaseCache:
+    """The shared cache (settings.CACHES' default), one instance for the whole process. Django's
+    `cache` is one per thread and per asyncio context (asgiref's Local): each socket's task made
+    its own, and each call found it through two proxies; a crowd of first connects spent 2-3% of
+    its CPU there (docs/performance.md, "Session 28"). Both backends here are safe to share
+    between threads and tasks: the file cache keeps nothing between calls, the Redis one keeps
+    its clients per process and per event loop (site_config.redis_cache). Made anew when the
+    CACHES setting changes (tests)."""
+    return caches.create_connection(DEFAULT_CACHE_ALIAS)
+
+
+@receiver(setting_changed)
+def _caches_changed(*, setting: str, **kwargs) -> None:
+    if setting == "CACHES":
+        shared_cache.cache_clear()
+
+
 async def cache_acall(fallback, operation: str, *args, **kwargs):
-    """`await cache.<operation>(*args, **kwargs)` on the shared cache (settings.CACHES), or
+    """`await shared_cache().<operation>(*args, **kwargs)`, or
     `fallback` while cache_breaker is open or if the cache raises (it is away: logged once, and
     the breaker counts it)."""
     if not cache_breaker.allows():
         return fallback
     try:
-        result = await getattr(cache, operation)(*args, **kwargs)
+        result = await getattr(shared_cache(), operation)(*args, **kwargs)
     except CACHE_ERRORS as error:
         cache_breaker.failed(error)
         return fallback
@@ -45,18 +63,12 @@ async def _cache_reads(keys: list[str]) -> list:
 _cache_batch = Batch(_cache_reads)
 
 
-@functools.cache
-def _reads_many_at_once(backend: str) -> bool:
-    """Whether the cache backend at `backend` (a dotted path) reads many keys in one round trip."""
-    return import_string(backend).aget_many is not BaseCache.aget_many
-
-
 async def cache_aget(key: str):
     """The shared cache's value at `key`, or None (none there, or the cache away: cache_acall).
     With a cache that reads many keys in one round trip (Redis: site_config.redis_cache's MGET),
     read together with the other reads waiting (site_config.batches): a crowd's sockets read
     their access versions in one command, not one each. Otherwise (the file cache) read at once."""
-    if _reads_many_at_once(settings.CACHES[DEFAULT_CACHE_ALIAS]["BACKEND"]):
+    if type(shared_cache()).aget_many is not BaseCache.aget_many:
         return await _cache_batch(key)
     return await cache_acall(None, "aget", key)
 
@@ -66,7 +78,7 @@ def cache_call(fallback, operation: str, *args, **kwargs):
     if not cache_breaker.allows():
         return fallback
     try:
-        result = getattr(cache, operation)(*args, **kwargs)
+        result = getattr(shared_cache(), operation)(*args, **kwargs)
     except CACHE_ERRORS as error:
         cache_breaker.failed(error)
         return fallback

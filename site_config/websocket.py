@@ -10,11 +10,14 @@ Here scheme, host and port must all match one of:
 The Host header itself must be in ALLOWED_HOSTS, as Django requires of every HTTP request.
 """
 
+import functools
 import logging
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
@@ -71,10 +74,16 @@ def refusal(scope) -> str | None:
     headers: dict[bytes, list[bytes]] = {}
     for name, value in scope.get("headers", []):
         headers.setdefault(name, []).append(value)
-    origins = headers.get(b"origin", [])
+    return _refusal(tuple(headers.get(b"origin", ())), tuple(headers.get(b"host", ())), is_secure(scope, headers))
+
+
+@functools.lru_cache(maxsize=64)
+def _refusal(origins: tuple[bytes, ...], hosts: tuple[bytes, ...], secure: bool) -> str | None:
+    """refusal()'s verdict on a handshake with these Origin and Host headers, over TLS if
+    `secure`. Kept for the few pairs a site sees (its own origins): a crowd of handshakes parses
+    them once, not once each. Forgotten when the settings it reads change (tests)."""
     origin = origins[0].decode("latin1") if len(origins) == 1 else None  # none, or ambiguous
     parts = None if origin is None else origin_parts(origin)
-    hosts = headers.get(b"host", [])
     if not hosts:
         # HTTP/1.1 requires Host and browsers, which are what an origin check protects, always
         # send it; only in-process callers (Channels' WebsocketCommunicator) leave it out. For
@@ -86,13 +95,19 @@ def refusal(scope) -> str | None:
     domain, _port = split_domain_port(host)
     if len(hosts) > 1 or not domain or not validate_host(domain, allowed_hosts()):
         return f"Host {host!r} is not in ALLOWED_HOSTS (origin {origin!r})"
-    own = f"{'https' if is_secure(scope, headers) else 'http'}://{host}"
+    own = f"{'https' if secure else 'http'}://{host}"
     if parts is not None and (
         parts == origin_parts(own) or any(trusted_origin_matches(parts, t) for t in settings.CSRF_TRUSTED_ORIGINS)
     ):
         return None
     site = ", ".join(repr(o) for o in [own, *settings.CSRF_TRUSTED_ORIGINS])
     return f"origin {origin!r} is not an allowed host, scheme and port (this site's: {site})"
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs) -> None:
+    if setting in {"ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DEBUG", "SECURE_PROXY_SSL_HEADER"}:
+        _refusal.cache_clear()
 
 
 class OriginValidator:

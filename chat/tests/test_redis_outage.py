@@ -2,15 +2,18 @@
 live delivery for a while, never a message and never a socket."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
+from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from chat import access, broadcasts, presence, ratelimits
+from chat import broadcasts, presence, ratelimits
 from chat.models import Message
 from chat.rooms import room_get_or_create
+from chat.shared_cache import shared_cache
 from chat.tests.support import join, open_socket, post_frame, sync_frame
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_in_memory_layer")]
@@ -140,11 +143,13 @@ async def test_the_access_gate_checks_fully_while_its_cache_is_away(make_user, m
     async def away(*args, **kwargs):
         raise RedisConnectionError("away")
 
-    monkeypatch.setattr(access.cache, "aget", away)
-    await database_sync_to_async(access.access_version_bump)(user_id=ana.pk)  # logged, not raised
+    monkeypatch.setattr(shared_cache(), "aget", away)
+    monkeypatch.setattr(shared_cache(), "aget_many", away)  # the Redis backend's reads go together
     from django.contrib.sessions.models import Session
 
-    await Session.objects.all().adelete()
+    # Expired by an update, which sends no signal: no access version changes, so only the cache's
+    # absence makes the next frame check fully, and find it.
+    await Session.objects.all().aupdate(expire_date=timezone.now() - timedelta(seconds=1))
     await anas.send_to(text_data=sync_frame(0))
     output = await anas.receive_output(2)
     while output["type"] != "websocket.close":

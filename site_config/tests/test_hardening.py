@@ -301,6 +301,18 @@ async def test_trusted_origins_are_accepted_and_the_host_must_be_allowed(ana_coo
     assert not await origin_accepted(ana_cookie, "evil.example", "https://chat.example.com")
 
 
+@websocket_test
+async def test_origin_verdict_kept_for_the_same_headers_follows_the_settings(ana_cookie, settings):
+    """The origin check keeps its verdict per Origin and Host (site_config.websocket._refusal):
+    a change of the settings it reads changes the verdict for the very same headers."""
+    settings.ALLOWED_HOSTS = ["chat.example.com"]
+    assert not await origin_accepted(ana_cookie, "chat.example.com", "https://chat.example.com")
+    settings.CSRF_TRUSTED_ORIGINS = ["https://chat.example.com"]
+    assert await origin_accepted(ana_cookie, "chat.example.com", "https://chat.example.com")
+    settings.ALLOWED_HOSTS = ["localhost"]
+    assert not await origin_accepted(ana_cookie, "chat.example.com", "https://chat.example.com")
+
+
 # Content-Security-Policy -------------------------------------------------------------------------
 
 EXPECTED_DIRECTIVES = {
