@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py [--smoke] [--skip-history]
 
 Servers run pinned to core 0 (`taskset -c 0`), this generator to core 1. Tertulia runs under
-uvicorn (uvloop, httptools, websockets-sansio, as gunicorn.conf.py's workers) with DEBUG off on a
+uvicorn as `make run` and gunicorn.conf.py's workers serve it (site_config.workers) with DEBUG off on a
 PostgreSQL database of its own (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/tertulia_bench), with the in-memory layer (one process) or the
 Redis layer (two processes, BENCH_REDIS_URL). Shapes:

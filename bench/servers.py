@@ -101,19 +101,15 @@ def server(command: list[str], port: int, env: dict[str, str], ready_path: str |
 
 
 def tertulia_server(port: int, redis: bool):
-    """Tertulia under uvicorn with gunicorn.conf.py's worker settings (uvloop, httptools,
-    websockets-sansio), ready once /healthz answers."""
+    """Tertulia as `make run` serves it (site_config.workers: production's uvicorn options, the
+    same as gunicorn.conf.py's workers: uvloop, httptools with its head limits, the sans-I/O
+    WebSocket protocol), without its access log, ready once /healthz answers."""
     command = [
-        str(BIN / "uvicorn"),
-        "site_config.asgi:application",
+        sys.executable,
+        "-m",
+        "site_config.workers",
         "--port",
         str(port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--ws",
-        "websockets-sansio",
         "--no-access-log",
         "--log-level",
         "warning",

@@ -124,8 +124,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--log-level", default="info", help="uvicorn's (its access log and errors)")
+    parser.add_argument("--no-access-log", action="store_true", help="no line per HTTP request")
     args = parser.parse_args()
-    uvicorn.run("site_config.asgi:application", host=args.host, port=args.port, **uvicorn_options())
+    uvicorn.run(
+        "site_config.asgi:application",
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+        **uvicorn_options(),
+    )
 
 
 if __name__ == "__main__":
