@@ -137,7 +137,7 @@ def uvicorn(port: int, env: dict[str, str], log: Path):
             "--port",
             str(port),
             "--ws",
-            "websockets-sansio",
+            "site_config.workers:HandshakeFreeProtocol",
         ],  # the protocol gunicorn.conf.py's workers use
         port,
         env,

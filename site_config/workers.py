@@ -1,10 +1,11 @@
 """How uvicorn serves Tertulia: gunicorn's worker class (gunicorn.conf.py) and the single
 process of `make run` (`python -m site_config.workers`), with the same options.
 
-- `ws="websockets-sansio"`: uvicorn's sans-I/O protocol, 14% less memory per idle socket than
+- `ws`: uvicorn's sans-I/O protocol ("websockets-sansio"), 14% less memory per idle socket than
   its default (legacy) `websockets` one (bench/run.py's idle shape: 40.9 against 47.4 KiB a
   socket at 2,000 sockets). It stops reading a socket while the application has one of its
-  messages unread, so a flood of frames waits in the sender's buffers, not in ours.
+  messages unread, so a flood of frames waits in the sender's buffers, not in ours. Here
+  without the handshake's request and response kept for the socket's life (HandshakeFreeProtocol).
 - `ws_max_size`: settings.CHAT_FRAME_MAX_BYTES, the application's own limit on a whole frame.
   A larger message is refused with close code 1009 before it is buffered (uvicorn's default
   is 16 MiB). `ws_max_queue` matters only to uvicorn's legacy protocol; kept small.
@@ -18,6 +19,7 @@ import argparse
 import os
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn_worker import UvicornWorker
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
@@ -95,11 +97,30 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
+class HandshakeFreeProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O WebSocket protocol, that lets go of the handshake's request and
+    response once it has answered. uvicorn keeps both (`request`, `response`: websockets'
+    Request and Response, each with its Headers, a list per header) as long as the socket is
+    open, and reads neither after its answer: some 25 objects a socket for the garbage
+    collector to walk, and about 2 KiB of memory a socket (38.2-38.5 KiB against 40.2-40.7 at
+    5,000 sockets: docs/performance.md, "Session 28"). The change upstream:
+    docs/upstream/uvicorn-sansio-handshake-release.patch."""
+
+    def handle_connect(self, event) -> None:
+        super().handle_connect(event)
+        self.request = None  # the scope holds what the application needs of it
+
+    async def send(self, message) -> None:
+        await super().send(message)
+        if self.handshake_complete:
+            self.response = None
+
+
 def uvicorn_options() -> dict:
     """The uvicorn options both servers use (see the module's docstring)."""
     return {
         "http": HeadLimitedHttpToolsProtocol,
-        "ws": "websockets-sansio",
+        "ws": HandshakeFreeProtocol,
         "ws_max_size": settings.CHAT_FRAME_MAX_BYTES,
         "ws_max_queue": 4,
         "ws_per_message_deflate": settings.SERVER_WS_COMPRESSION,

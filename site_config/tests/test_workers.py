@@ -1,0 +1,62 @@
+"""The WebSocket protocol production's workers and `make run` serve with (site_config.workers)."""
+
+import asyncio
+
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
+from site_config.workers import HandshakeFreeProtocol, uvicorn_options
+
+HANDSHAKE = (
+    b"GET /ws/ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+class Transport(asyncio.Transport):
+    """What the protocol writes, kept."""
+
+    def __init__(self):
+        super().__init__()
+        self.written = b""
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def get_extra_info(self, name, default=None):
+        return default
+
+
+async def test_the_handshake_is_let_go_once_answered_and_frames_still_go():
+    sent = asyncio.Event()
+
+    async def app(scope, receive, send):
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": "hello"})
+        sent.set()
+        await receive()
+
+    config = Config(app=app, lifespan="off", ws=HandshakeFreeProtocol, ws_per_message_deflate=False)
+    config.load()
+    protocol = HandshakeFreeProtocol(config=config, server_state=ServerState(), app_state={})
+    transport = Transport()
+    protocol.connection_made(transport)
+    protocol.data_received(HANDSHAKE)
+    assert protocol.request is None  # uvicorn's own keeps it for the socket's life
+    await asyncio.wait_for(sent.wait(), 2)
+    assert transport.written.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+    assert transport.written.endswith(b"\x81\x05hello")  # an unmasked text frame
+    assert protocol.response is None
+    protocol.connection_lost(None)
+
+
+def test_the_workers_serve_with_it():
+    assert uvicorn_options()["ws"] is HandshakeFreeProtocol
