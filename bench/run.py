@@ -96,10 +96,14 @@ async def main(args) -> dict:
     names = ["reference", "tertulia-inmem-1proc", "tertulia-redis-2proc"]
     with ExitStack() as stack, tqdm(total=len(levels) * len(names) + 2 * 2 + 2 * 2 + 1, desc="bench") as progress:
         configs = Configs(stack, cookies)
+        # Each configuration's servers run only while it is measured (Configs.stop): idle ones
+        # share the server core with the one measured. The big room and idle shapes share one.
         for name in names:
             results["ramp"][name] = await ramp(configs, name, levels, step_seconds, progress)
+            configs.stop(name)
         progress.set_postfix_str("tertulia-inmem-1proc solo")
         results["solo"] = await solo(configs, names[1], solo_rooms, rate=100, seconds=2 if smoke else 5)
+        configs.stop(names[1])
         progress.update(1)
         for name in names[:2]:
             progress.set_postfix_str(f"{name} big room")
@@ -110,6 +114,7 @@ async def main(args) -> dict:
                 key = "deflate" if compression else "plain"
                 results["idle"][key][name] = await idle(configs, name, idle_sockets, compression)
                 progress.update(1)
+            configs.stop(name)
     if not args.skip_history:
         out = subprocess.run(
             [sys.executable, "bench/history.py", "--messages", str(2000 if smoke else 1_000_000)],
