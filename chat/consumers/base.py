@@ -146,6 +146,15 @@ class ChatSocket(AsyncWebsocketConsumer):
         await super().accept(subprotocol, headers)
         self.express = Express.for_send(self.base_send)
 
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        """Channels' send, with a text frame written straight to the connection where the server
+        allows (chat.express: the bytes its own send would write, without its coroutine and checks);
+        anything else, or a connection paused or closing, through the server."""
+        if text_data is not None and bytes_data is None and not close and self.express is not None:
+            if self.express.write(text_frame(text_data)):
+                return
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
     def hub_express(self, event: dict, frames: dict) -> bool:
         """Handle the hub's `event` now with one direct write of its push (chat.express), if this
         socket is idle and its handler would only send that push as it is (`express_ready`);

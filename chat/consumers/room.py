@@ -43,6 +43,7 @@ class RoomConsumer(RoomLog, SidebarConsumer):
     has_composer = True
     presence_pushed = False  # whether its arrival pushed who is online to the room's page (admit)
     joined_early = False  # whether groups_early joined the room's groups with the channel layer up
+    posting = False  # whether the frame being handled is a Post: it reads and writes nothing of the log
 
     def where(self) -> str:
         return f"room={self.scope['url_route']['kwargs']['slug']}"
@@ -125,7 +126,12 @@ class RoomConsumer(RoomLog, SidebarConsumer):
             if not self.room.is_archived:
                 await broadcasts.typing_broadcast(room=self.room, user=self.scope["user"])
         elif isinstance(frame, frames.Post):
-            await self.send(text_data=await composer_reply(room=self.room, user=self.scope["user"], post=frame))
+            self.posting = True  # the room's next message may be written meanwhile (hub_express)
+            try:
+                answer = await composer_reply(room=self.room, user=self.scope["user"], post=frame)
+            finally:
+                self.posting = False
+            await self.send(text_data=answer)
         elif isinstance(frame, frames.Discard):
             await self.send(text_data=composer_discard(frame))
         elif isinstance(frame, frames.Scrolled):
@@ -155,14 +161,16 @@ class RoomConsumer(RoomLog, SidebarConsumer):
     def hub_express(self, event: dict, frames: dict) -> bool:
         """ChatSocket.hub_express, with chat_message's forward inlined (the hub's cost per copy in a big
         room): this room's next message, to a reader not scrolled up, in a variant its push was
-        rendered for (a missed variant's frame is kept as b"": chat_message renders and notes it)."""
+        rendered for (a missed variant's frame is kept as b"": chat_message renders and notes it); to
+        an idle socket, or one posting (its own message: a Post's handling reads and writes nothing
+        of the log, so the copy need not wait behind its composer's answer)."""
         if event["type"] != "chat.message":
             return super().hub_express(event, frames)
         seq, cursor, key = event["seq"], self.cursor, self.variant_key
         if cursor.seq != seq - 1 or event["room"] != self.room.id or self.unseen.up:
             return False  # not the next (or before the first sync), another room's, or counted unseen
-        if self.queued or self.turn.locked() or self.express is None:
-            return False  # the socket busy, or its frames go through the server
+        if self.queued or (self.turn.locked() and not self.posting) or self.express is None:
+            return False  # the socket busy (but posting: its own message), or its frames go through the server
         if (data := frames.get(key)) is None:
             missed = variant_missed(event, key)
             data = frames[key] = b"" if missed else text_frame(variants.push_html(event, self.variant))

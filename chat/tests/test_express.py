@@ -106,6 +106,34 @@ async def test_a_busy_socket_or_another_event_is_not_written_directly():
     assert busy.express.data == waiting.express.data == other.express.data == []
 
 
+async def test_a_socket_posting_is_written_its_rooms_next_message():
+    """While a Post is handled (the turn held), the room's next message (the poster's own, as a
+    rule) is still written directly: a post reads and writes nothing of the log."""
+    socket = room_socket()
+    async with socket.turn:
+        socket.posting = True
+        assert socket.hub_express(message_event(4), {})
+        assert not socket.hub_express(message_event(6), {})  # a gap: chat_message, after the post
+    assert socket.express.data == [text_frame("<p>message 4</p>")] and socket.cursor.seq == 4
+
+
+async def test_a_sockets_own_text_frames_are_written_directly_and_the_rest_go_through_the_server():
+    sent = []
+
+    async def server_send(message):
+        sent.append(message)
+
+    socket, refusing = room_socket(), room_socket(ok=False)
+    socket.base_send = refusing.base_send = server_send
+    await socket.send(text_data="<p>answer</p>")
+    await refusing.send(text_data="<p>refused</p>")  # a connection paused or closing
+    await socket.send(bytes_data=b"\x00")
+    await socket.send(text_data="<p>bye</p>", close=True)  # its frame, then the close: in order
+    assert socket.express.data == [text_frame("<p>answer</p>")]
+    assert [message.get("text") or message.get("bytes") or message["type"] for message in sent] == [
+        "<p>refused</p>", b"\x00", "<p>bye</p>", "websocket.close"]  # fmt: skip
+
+
 class Transport:
     def __init__(self):
         self.data, self.closing = [], False
