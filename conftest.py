@@ -33,23 +33,20 @@ def pytest_configure(config):
     settings.CHAT_HEARTBEAT_SECONDS = 3600
 
 
-@pytest.fixture(autouse=True, scope="session")
-def nothing_cached_from_earlier_runs():
-    """An empty shared cache (the file cache's directory, or the Redis database of REDIS_URL) at
-    the start of a run: the test database is made anew, so its users' ids are an earlier run's,
-    whose access versions, kept there, would vouch for reads they were never made for."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture(autouse=True)
 def nothing_remembered_from_earlier_tests():
     """Process-wide memory that a test must not inherit: each store's circuit breaker (one test's
     slow Redis must not make the next one skip it), the typing throttle, the display names read,
     the log lines rendered, the latest pages kept and the sessions handshakes read (a test's ids
-    may be an earlier test's, its settings others); and, after it, its event loops' message store
-    connections (the test database is dropped at the end, which open connections would stop)."""
+    may be an earlier test's, its settings others); the shared cache too (the file cache's
+    directory, or the Redis database of REDIS_URL): a test's user ids may be an earlier test's or
+    run's (SQLite reuses them after a rollback; the test database is made anew), whose access
+    versions, made long enough ago, would vouch for this test's remembered reads, and within a
+    test's transaction no change bumps them (on_commit).
+    After it, its event loops' message store connections (the test database is dropped at the
+    end, which open connections would stop)."""
+    from django.core.cache import cache
+
     from accounts.profiles import display_name_forget
     from chat import presence, ratelimits, shared_cache
     from chat.bubbles import lines_forget
@@ -58,6 +55,7 @@ def nothing_remembered_from_earlier_tests():
     from chat.reactions import bars_forget
     from site_config.session_reads import session_reads_forget
 
+    cache.clear()
     display_name_forget()
     lines_forget()
     bars_forget()
