@@ -73,10 +73,11 @@ def table(results: dict) -> str:
             + " |"
         )
     history = results.get("history")
-    solo = results.get("solo")
+    solo, echo = results.get("solo"), results.get("solo_reference")
     if solo:
+        ref = f"{echo['server_cpu_us_per_message']:,} (an echo)" if echo else "–"
         rows.append(
-            f"| rooms of one member: server CPU per message (µs) | – | {solo['server_cpu_us_per_message']:,} | – |"
+            f"| rooms of one member: server CPU per message (µs) | {ref} | {solo['server_cpu_us_per_message']:,} | – |"
         )
     rows.append(
         "| big room: server CPU per copy (µs) | "

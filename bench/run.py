@@ -11,7 +11,8 @@ Redis layer (two processes, BENCH_REDIS_URL). Shapes:
   lost (saturation);
 - big room: 1,000 sockets in one room; one message at a time, the time until all have it;
 - idle: 5,000 sockets, with and without permessage-deflate: set-up time, server memory each;
-- solo: 10 rooms of one member, 100 messages/s: server CPU per message (no fan-out);
+- solo: 10 rooms of one member, 100 messages/s: server CPU per message (no fan-out), and the
+  reference's for an echo, measured just before;
 - history: 1,000,000 messages over 100 rooms (bench/history.py); --skip-history keeps the
   previous run's history figures, noted as such.
 Writes bench/results/latest.json (every figure), latest.md (the run's date and set-up, the table,
@@ -94,17 +95,21 @@ async def main(args) -> dict:
         "pinning": f"servers on core {SERVER_CORE} (taskset), generator on core {GENERATOR_CORE}",
     }
     names = ["reference", "tertulia-inmem-1proc", "tertulia-redis-2proc"]
-    with ExitStack() as stack, tqdm(total=len(levels) * len(names) + 2 * 2 + 2 * 2 + 1, desc="bench") as progress:
+    with ExitStack() as stack, tqdm(total=len(levels) * len(names) + 2 * 2 + 2 * 2 + 2, desc="bench") as progress:
         configs = Configs(stack, cookies)
         # Each configuration's servers run only while it is measured (Configs.stop): idle ones
         # share the server core with the one measured. The big room and idle shapes share one.
         for name in names:
             results["ramp"][name] = await ramp(configs, name, levels, step_seconds, progress)
             configs.stop(name)
-        progress.set_postfix_str("tertulia-inmem-1proc solo")
-        results["solo"] = await solo(configs, names[1], solo_rooms, rate=100, seconds=2 if smoke else 5)
-        configs.stop(names[1])
-        progress.update(1)
+        # The reference echoing in rooms of one, at the same rate and just before: what a socket's
+        # frame in and frame out cost on this machine this hour, whatever the server (a wake-up
+        # from idle costs hundreds of µs on these VMs; docs/performance.md, "Session 30").
+        for key, name in (("solo_reference", names[0]), ("solo", names[1])):
+            progress.set_postfix_str(f"{name} solo")
+            results[key] = await solo(configs, name, solo_rooms, rate=100, seconds=2 if smoke else 5)
+            configs.stop(name)
+            progress.update(1)
         for name in names[:2]:
             progress.set_postfix_str(f"{name} big room")
             results["big_room"][name] = await big_room(configs, name, big_sockets, 10 if smoke else 30)

@@ -23,9 +23,12 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
         rows.append((goal, figure if figure is not None else "not measured", met if figure is not None else None))
 
     per_message = solo and solo["server_cpu_us_per_message"]
+    echo = results.get("solo_reference", {}).get("server_cpu_us_per_message")  # runs before session 30: none
     row(
         "server CPU per message, 1-member room ≤ 1,000 µs",
-        per_message and f"{per_message:,.0f} µs",
+        per_message
+        and f"{per_message:,.0f} µs"
+        + (f" (the reference's echo {echo:,.0f} µs, {per_message / echo:.1f}×)" if echo else ""),
         per_message and per_message <= 1000,
     )
     if ref_big and our_big:
