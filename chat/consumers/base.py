@@ -9,12 +9,11 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.sessions import InstanceSessionWrapper
-from channels.utils import await_many_dispatch
 
 from .. import fragments, variants
 from ..express import Express, text_frame
 from ..hub import hub
-from ..inbox import Inbox
+from ..inbox import Inbox, inbox_dispatch
 
 logger = logging.getLogger("chat.consumers")
 
@@ -97,13 +96,13 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     async def run(self, scope, receive, send) -> None:
         """Channels' AsyncConsumer.__call__, with the socket's events taken from its `inbox`
-        (filled by the hub) instead of a channel of its own: `channel_name` only names the socket
-        (presence's key)."""
+        (filled by the hub) instead of a channel of its own, its frames through it too
+        (chat.inbox.inbox_dispatch): `channel_name` only names the socket (presence's key)."""
         self.scope, self.base_send = scope, _without_session_wrapper(send)
         self.channel_layer, self.channel_name = None, f"socket.{uuid.uuid4().hex}"
         self.inbox_open()
         try:
-            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+            await inbox_dispatch(receive, self.inbox, self.dispatch)
         except StopConsumer:
             pass
         finally:
