@@ -115,6 +115,10 @@ async def main(args) -> dict:
             results["big_room"][name] = await big_room(configs, name, big_sockets, 10 if smoke else 30)
             progress.update(1)
             for compression in (False, True):
+                # Each on a fresh server: one that had the big room's sockets (or the other idle
+                # shape's) reuses the memory they left, and showed 30.5 KiB a socket where a
+                # fresh one shows 38-40 (docs/performance.md, "Session 30").
+                configs.stop(name)
                 progress.set_postfix_str(f"{name} idle deflate={compression}")
                 key = "deflate" if compression else "plain"
                 results["idle"][key][name] = await idle(configs, name, idle_sockets, compression)

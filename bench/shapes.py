@@ -105,6 +105,9 @@ async def big_room(configs: Configs, name: str, sockets: int, messages: int) -> 
 
 async def idle(configs: Configs, name: str, sockets: int, compression: bool) -> dict:
     target, pids = configs.target(name)
+    # A few sockets first, closed again: what a server loads once (templates, caches) is not
+    # counted a socket; too few to leave much memory for the measured ones to reuse.
+    await close_members((await open_members(target, ["bench-idle"], 20, compression=compression))[0])
     await quiet(pids)
     rss_before = sum(rss_kib(p) for p in pids)
     members, setup = await open_members(
