@@ -137,7 +137,7 @@ def uvicorn(port: int, env: dict[str, str], log: Path):
             "--port",
             str(port),
             "--ws",
-            "site_config.workers:HandshakeFreeProtocol",
+            "site_config.workers:LeanWebSocketProtocol",
         ],  # the protocol gunicorn.conf.py's workers use
         port,
         env,

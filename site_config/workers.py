@@ -5,7 +5,7 @@ process of `make run` (`python -m site_config.workers`), with the same options.
   its default (legacy) `websockets` one (bench/run.py's idle shape: 40.9 against 47.4 KiB a
   socket at 2,000 sockets). It stops reading a socket while the application has one of its
   messages unread, so a flood of frames waits in the sender's buffers, not in ours. Here
-  without the handshake's request and response kept for the socket's life (HandshakeFreeProtocol).
+  holding less for each open socket (LeanWebSocketProtocol).
 - `ws_max_size`: settings.CHAT_FRAME_MAX_BYTES, the application's own limit on a whole frame.
   A larger message is refused with close code 1009 before it is buffered (uvicorn's default
   is 16 MiB). `ws_max_queue` matters only to uvicorn's legacy protocol; kept small.
@@ -24,6 +24,8 @@ from uvicorn_worker import UvicornWorker
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
 from django.conf import settings  # noqa: E402
+
+from .receive_queue import ReceiveQueue  # noqa: E402
 
 
 class RequestHeadTooLarge(Exception):
@@ -97,20 +99,29 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
-class HandshakeFreeProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol, that lets go of the handshake's request and
-    response once it has answered. uvicorn keeps both (`request`, `response`: websockets'
-    Request and Response, each with its Headers, a list per header) as long as the socket is
-    open, and reads neither after its answer. The response is then freed: 13 objects a socket
-    fewer for the garbage collector to walk (158 against 171) and about 2 KiB of memory
-    (38.2-38.5 KiB against 40.2-40.7 at 5,000 sockets: docs/performance.md, "Session 28"). The
-    request stays alive while websockets' frame parser (a generator, ServerProtocol.parse)
-    holds it as a local, until websockets lets go of it too. The change upstream:
-    docs/upstream/uvicorn-sansio-handshake-release.patch."""
+class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O WebSocket protocol, holding less for each open socket:
+
+    - The handshake's request and response are let go of once answered. uvicorn keeps both
+      (`request`, `response`: websockets' Request and Response, each with its Headers, a list
+      per header) as long as the socket is open, and reads neither after its answer: 13 objects
+      a socket fewer for the garbage collector to walk and about 2 KiB (docs/performance.md,
+      "Session 28"; upstream: docs/upstream/uvicorn-sansio-handshake-release.patch).
+    - The request's headers are emptied once the scope has them. websockets' frame parser (a
+      generator, ServerProtocol.parse) keeps the request as a local for the connection's life:
+      2.8 KiB a socket (docs/performance.md, "Session 31"; upstream:
+      docs/upstream/websockets-server-parse-request.patch).
+    - The messages for the application wait in a ReceiveQueue, not an asyncio.Queue: 2.5 KiB
+      a socket less (site_config.receive_queue)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = ReceiveQueue()
 
     def handle_connect(self, event) -> None:
         super().handle_connect(event)
         self.request = None  # the scope holds what the application needs of it
+        event.headers.clear()  # the scope has them as bytes; websockets' parser keeps `event`
 
     async def send(self, message) -> None:
         await super().send(message)
@@ -122,7 +133,7 @@ def uvicorn_options() -> dict:
     """The uvicorn options both servers use (see the module's docstring)."""
     return {
         "http": HeadLimitedHttpToolsProtocol,
-        "ws": HandshakeFreeProtocol,
+        "ws": LeanWebSocketProtocol,
         "ws_max_size": settings.CHAT_FRAME_MAX_BYTES,
         "ws_max_queue": 4,
         "ws_per_message_deflate": settings.SERVER_WS_COMPRESSION,

@@ -5,7 +5,8 @@ import asyncio
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from site_config.workers import HandshakeFreeProtocol, uvicorn_options
+from site_config.receive_queue import ReceiveQueue
+from site_config.workers import LeanWebSocketProtocol, uvicorn_options
 
 HANDSHAKE = (
     b"GET /ws/ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -44,13 +45,17 @@ async def test_the_handshake_is_let_go_once_answered_and_frames_still_go():
         sent.set()
         await receive()
 
-    config = Config(app=app, lifespan="off", ws=HandshakeFreeProtocol, ws_per_message_deflate=False)
+    config = Config(app=app, lifespan="off", ws=LeanWebSocketProtocol, ws_per_message_deflate=False)
     config.load()
-    protocol = HandshakeFreeProtocol(config=config, server_state=ServerState(), app_state={})
+    protocol = LeanWebSocketProtocol(config=config, server_state=ServerState(), app_state={})
     transport = Transport()
     protocol.connection_made(transport)
     protocol.data_received(HANDSHAKE)
     assert protocol.request is None  # uvicorn's own keeps it for the socket's life
+    assert protocol.scope["headers"][0] == (b"Host", b"localhost")
+    # websockets' frame parser keeps the request for the connection's life; its headers are gone.
+    assert len(protocol.conn.parser.gi_frame.f_locals["request"].headers) == 0
+    assert isinstance(protocol.queue, ReceiveQueue)
     await asyncio.wait_for(sent.wait(), 2)
     assert transport.written.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
     assert transport.written.endswith(b"\x81\x05hello")  # an unmasked text frame
@@ -59,4 +64,4 @@ async def test_the_handshake_is_let_go_once_answered_and_frames_still_go():
 
 
 def test_the_workers_serve_with_it():
-    assert uvicorn_options()["ws"] is HandshakeFreeProtocol
+    assert uvicorn_options()["ws"] is LeanWebSocketProtocol
