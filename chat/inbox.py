@@ -1,46 +1,15 @@
 """A socket's inbox: the events its process's hub queued for it while it was busy (chat.hub),
-and the server's next frame once it came (inbox_dispatch).
-
-What asyncio.Queue does for one reader, the socket's own dispatch loop, in a tenth of the
-memory: an empty asyncio.Queue holds three deques (3.3 KB), and every open socket has an inbox,
-nearly always empty; this holds a list and, while its reader waits, a future. 5,000 idle sockets
-kept 3 KiB each less (bench/run.py's idle shape).
+and the server's next frame once it came. The inbox itself is a SlimQueue
+(site_config.slim_queue: asyncio.Queue's operations in a tenth of its memory, as every open
+socket has one, nearly always empty); this module reads it with the socket's frames.
 """
 
 import asyncio
 
-
-class Inbox:
-    """Events in the order put, for one reader at a time."""
-
-    __slots__ = ("items", "waiter")
-
-    def __init__(self):
-        self.items: list = []
-        self.waiter: asyncio.Future | None = None
-
-    def put_nowait(self, item) -> None:
-        """Queue `item`, waking the reader if it waits."""
-        self.items.append(item)
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
-
-    async def get(self):
-        """The oldest item, waiting for one if there is none (cancelling the wait leaves the
-        inbox as it was)."""
-        while not self.items:
-            self.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self.waiter
-            finally:
-                self.waiter = None
-        return self.items.pop(0)
-
-    def empty(self) -> bool:
-        return not self.items
+from site_config.slim_queue import SlimQueue
 
 
-async def inbox_dispatch(receive, inbox: Inbox, dispatch) -> None:
+async def inbox_dispatch(receive, inbox: SlimQueue, dispatch) -> None:
     """Channels' `await_many_dispatch([receive, inbox.get], dispatch)`: call `dispatch` (async)
     with each message of the ASGI `receive` and each item of `inbox`, one at a time, in the order
     they came, until `dispatch` raises (StopConsumer, at the socket's end), which propagates, as

@@ -25,7 +25,7 @@ from uvicorn_worker import UvicornWorker
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
 from django.conf import settings  # noqa: E402
 
-from .receive_queue import ReceiveQueue  # noqa: E402
+from .slim_queue import SlimQueue  # noqa: E402
 
 
 class RequestHeadTooLarge(Exception):
@@ -109,14 +109,14 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
       "Session 28"; upstream: docs/upstream/uvicorn-sansio-handshake-release.patch).
     - The request's headers are emptied once the scope has them. websockets' frame parser (a
       generator, ServerProtocol.parse) keeps the request as a local for the connection's life:
-      2.8 KiB a socket (docs/performance.md, "Session 31"; upstream:
+      2.9 KiB a socket (docs/performance.md, "Session 31"; upstream:
       docs/upstream/websockets-server-parse-request.patch).
-    - The messages for the application wait in a ReceiveQueue, not an asyncio.Queue: 2.5 KiB
-      a socket less (site_config.receive_queue)."""
+    - The messages for the application wait in a SlimQueue, not an asyncio.Queue: 3.0 KiB a
+      socket less (site_config.slim_queue)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.queue = ReceiveQueue()
+        self.queue = SlimQueue()
 
     def handle_connect(self, event) -> None:
         super().handle_connect(event)

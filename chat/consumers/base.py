@@ -10,10 +10,12 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.sessions import InstanceSessionWrapper
 
+from site_config.slim_queue import SlimQueue
+
 from .. import fragments, variants
 from ..express import Express, text_frame
 from ..hub import hub
-from ..inbox import Inbox, inbox_dispatch
+from ..inbox import inbox_dispatch
 
 logger = logging.getLogger("chat.consumers")
 
@@ -111,7 +113,7 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     def inbox_open(self) -> None:
         """Make the socket's inbox, and its turn: held while a frame or an event is handled."""
-        self.inbox = Inbox()
+        self.inbox = SlimQueue()
         self.queued = 0  # events put in the inbox and not handled yet
         self.overflowed = False  # whether quick events were dropped since the inbox was last empty
         self.dropped = 0  # quick events dropped in the socket's life

@@ -1,41 +1,20 @@
-"""chat.inbox: a socket's queued events, in order, for its one reader, and its frames with them."""
+"""chat.inbox: a socket's frames read with its inbox's events (the inbox itself, a SlimQueue:
+site_config/tests/test_slim_queue.py)."""
 
 import asyncio
 
 import pytest
 from channels.exceptions import StopConsumer
 
-from chat.inbox import Inbox, inbox_dispatch
-
-
-async def test_items_come_out_in_order_and_a_waiting_reader_is_woken():
-    inbox = Inbox()
-    inbox.put_nowait(1)
-    inbox.put_nowait(2)
-    assert [await inbox.get(), await inbox.get()] == [1, 2] and inbox.empty()
-    reader = asyncio.ensure_future(inbox.get())
-    await asyncio.sleep(0)
-    assert not reader.done()
-    inbox.put_nowait(3)
-    assert await asyncio.wait_for(reader, 1) == 3
-
-
-async def test_a_cancelled_wait_leaves_the_inbox_usable():
-    inbox = Inbox()
-    reader = asyncio.ensure_future(inbox.get())
-    await asyncio.sleep(0)
-    reader.cancel()
-    await asyncio.gather(reader, return_exceptions=True)
-    assert inbox.waiter is None
-    inbox.put_nowait("after")
-    assert await asyncio.wait_for(inbox.get(), 1) == "after"
+from chat.inbox import inbox_dispatch
+from site_config.slim_queue import SlimQueue
 
 
 async def test_inbox_dispatch_reads_one_frame_at_a_time_and_keeps_the_order_things_came():
     """A frame is read (receive called) only once the one before is handled: the server's
     back-pressure; the inbox's events and the frames are handled in the order they came."""
     frames, handled, reads_early = asyncio.Queue(), [], []
-    inbox = Inbox()
+    inbox = SlimQueue()
     reads = 0
 
     async def receive():
@@ -64,7 +43,7 @@ async def test_inbox_dispatch_reads_one_frame_at_a_time_and_keeps_the_order_thin
 
 
 async def test_inbox_dispatch_ends_with_no_receive_left_waiting():
-    inbox, waiting = Inbox(), []
+    inbox, waiting = SlimQueue(), []
 
     async def receive():
         waiting.append(asyncio.current_task())

@@ -5,7 +5,7 @@ import asyncio
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from site_config.receive_queue import ReceiveQueue
+from site_config.slim_queue import SlimQueue
 from site_config.workers import LeanWebSocketProtocol, uvicorn_options
 
 HANDSHAKE = (
@@ -55,7 +55,7 @@ async def test_the_handshake_is_let_go_once_answered_and_frames_still_go():
     assert protocol.scope["headers"][0] == (b"Host", b"localhost")
     # websockets' frame parser keeps the request for the connection's life; its headers are gone.
     assert len(protocol.conn.parser.gi_frame.f_locals["request"].headers) == 0
-    assert isinstance(protocol.queue, ReceiveQueue)
+    assert isinstance(protocol.queue, SlimQueue)
     await asyncio.wait_for(sent.wait(), 2)
     assert transport.written.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
     assert transport.written.endswith(b"\x81\x05hello")  # an unmasked text frame

@@ -1,14 +1,14 @@
-"""A socket's messages for its application (site_config.receive_queue.ReceiveQueue)."""
+"""What a socket queues (site_config.slim_queue.SlimQueue): uvicorn's messages, the hub's events."""
 
 import asyncio
 
 import pytest
 
-from site_config.receive_queue import ReceiveQueue
+from site_config.slim_queue import SlimQueue
 
 
 async def test_messages_come_out_in_the_order_put():
-    queue = ReceiveQueue()
+    queue = SlimQueue()
     assert queue.empty()
     for n in range(3):
         queue.put_nowait(n)
@@ -18,7 +18,7 @@ async def test_messages_come_out_in_the_order_put():
 
 
 async def test_a_waiting_get_is_woken_by_a_put():
-    queue = ReceiveQueue()
+    queue = SlimQueue()
     getter = asyncio.ensure_future(queue.get())
     await asyncio.sleep(0)
     assert not getter.done()
@@ -28,7 +28,7 @@ async def test_a_waiting_get_is_woken_by_a_put():
 
 
 async def test_each_message_goes_to_one_of_several_waiting_getters():
-    queue = ReceiveQueue()
+    queue = SlimQueue()
     getters = [asyncio.ensure_future(queue.get()) for _ in range(3)]
     await asyncio.sleep(0)
     for n in range(3):
@@ -37,7 +37,7 @@ async def test_each_message_goes_to_one_of_several_waiting_getters():
 
 
 async def test_a_get_cancelled_while_waiting_leaves_no_getter_and_loses_nothing():
-    queue = ReceiveQueue()
+    queue = SlimQueue()
     getter = asyncio.ensure_future(queue.get())
     await asyncio.sleep(0)
     getter.cancel()
@@ -49,7 +49,7 @@ async def test_a_get_cancelled_while_waiting_leaves_no_getter_and_loses_nothing(
 
 
 async def test_a_getter_cancelled_after_its_wake_up_passes_the_message_on():
-    queue = ReceiveQueue()
+    queue = SlimQueue()
     first = asyncio.ensure_future(queue.get())
     second = asyncio.ensure_future(queue.get())
     await asyncio.sleep(0)

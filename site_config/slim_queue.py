@@ -1,19 +1,20 @@
-"""A socket's ASGI messages not yet received by its application (site_config.workers)."""
+"""asyncio.Queue's few operations in a tenth of its memory, for what every open socket queues:
+the ASGI messages uvicorn has for the application (site_config.workers) and the events the hub
+has for the socket (chat.inbox)."""
 
 import asyncio
 
 
-class ReceiveQueue:
-    """The messages uvicorn's WebSocket protocol has for its application's `receive()`, in the
-    order put: the three operations of asyncio.Queue that protocol uses (`put_nowait`, `get`,
-    `empty`), unbounded like its queue.
+class SlimQueue:
+    """Items in the order put, unbounded: the three operations of asyncio.Queue that uvicorn's
+    protocol and a socket's inbox use (`put_nowait`, `get`, `empty`).
 
     An asyncio.Queue holds four deques (its items, its waiting getters and putters, and the
-    Event behind `join()`), 632 bytes each even when empty: 2.5 KiB an idle socket spends on
-    a queue that holds nothing (docs/performance.md, "Session 31"). Here two lists and a
-    future only while a `get()` waits. Several getters may wait; each message goes to one of
-    them, and a getter cancelled after it was woken passes its wake-up on, as asyncio.Queue's
-    does."""
+    Event behind `join()`), 632 bytes each even when empty, and every open socket has two
+    queues, nearly always empty: 3 KiB each a socket (docs/performance.md, "Session 31"). Here
+    two lists and a future only while a `get()` waits. Several getters may wait; each item goes
+    to one of them, and a getter cancelled after it was woken passes its wake-up on, as
+    asyncio.Queue's does."""
 
     __slots__ = ("items", "getters")
 
@@ -37,8 +38,8 @@ class ReceiveQueue:
                 return
 
     async def get(self):
-        """The oldest message, once there is one. Raises CancelledError if cancelled while it
-        waits (the message stays for the next getter)."""
+        """The oldest item, once there is one. Raises CancelledError if cancelled while it
+        waits (the item stays for the next getter)."""
         while not self.items:
             getter = asyncio.get_running_loop().create_future()
             self.getters.append(getter)
@@ -48,6 +49,6 @@ class ReceiveQueue:
                 if getter in self.getters:
                     self.getters.remove(getter)
                 elif self.items:
-                    self.wake_one()  # woken, then cancelled: the message is another's
+                    self.wake_one()  # woken, then cancelled: the item is another's
                 raise
         return self.items.pop(0)
